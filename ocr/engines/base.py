@@ -1,0 +1,35 @@
+"""The OCR engine interface: cell crops in, text + confidence out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+GrayImage = npt.NDArray[np.uint8]
+CellKind = Literal["numeric", "text"]
+
+
+@dataclass(frozen=True)
+class CellCrop:
+    """One cell image, already cropped tight to its ink, dark text on white."""
+
+    image: GrayImage
+    kind: CellKind = "text"
+
+
+@dataclass(frozen=True)
+class Recognition:
+    text: str
+    confidence: float  # 0..1
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def recognize(self, crops: Sequence[CellCrop]) -> list[Recognition]:
+        """Read every crop; one Recognition per crop, same order. Batches where the engine allows."""
+        ...
