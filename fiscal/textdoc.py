@@ -67,23 +67,71 @@ def parse_text_document(text: str) -> TextDocument:
             end += 1
         context = _context_before(lines, index)
         rows = [[normalise_text(field) for field in line.split("\t")] for line in lines[index:end]]
-        doc.tables.append(build_table(f"t{len(doc.tables)}", rows, context))
+        table = build_table(f"t{len(doc.tables)}", rows, context)
+        table.notes.extend(_notes_after(lines, end))
+        doc.tables.append(table)
         index = end
     return doc
 
 
-def _context_before(lines: list[str], start: int) -> _Context:
-    context = _Context()
-    seen = 0
-    for line in reversed(lines[max(0, start - 4 * _LEAD_CONTEXT_LINES):start]):
+_NOTE_RE = re.compile(r"^(注|备注|说明)[:：]|^本(部门|单位)[^。]{0,40}无|空表")
+
+
+def _notes_after(lines: list[str], start: int) -> list[str]:
+    """注：… lines and empty-table statements printed right under a table."""
+    notes: list[str] = []
+    for line in lines[start:start + _LEAD_CONTEXT_LINES]:
+        if "\t" in line:
+            break
         text = normalise_text(line)
         if not text:
             continue
-        if "\t" in line or seen >= _LEAD_CONTEXT_LINES:
+        if not _NOTE_RE.search(text):
             break
-        seen += 1
+        notes.append(text)
+    return notes
+
+
+def _context_before(lines: list[str], start: int) -> _Context:
+    """Title, form, 部门 and 单位 from the lines above a table (nearest wins), wrapped lines rejoined."""
+    block: list[str] = []
+    for line in reversed(lines[max(0, start - 4 * _LEAD_CONTEXT_LINES):start]):
+        if "\t" in line:
+            break
+        text = normalise_text(line)
+        if text:
+            block.insert(0, text)
+        if len(block) >= _LEAD_CONTEXT_LINES:
+            break
+    context = _Context()
+    for text in reversed(_rejoin(block)):
         _absorb_context_line(context, text)
     return context
+
+
+def _rejoin(block: list[str]) -> list[str]:
+    """'公开 09' + '表', '单位：' + '万元', '部门：…综合' + '服务中心' become one line each."""
+    out: list[str] = []
+    for text in block:
+        compact = text.replace(" ", "")
+        if out:
+            prev = out[-1].replace(" ", "")
+            if compact == "表" and re.search(r"\d$", prev):
+                out[-1] = out[-1] + compact
+                continue
+            if prev.endswith((":", "：")):
+                out[-1] = out[-1] + compact
+                continue
+            if prev.startswith(("部门:", "部门：", "单位名称:", "单位名称：")) and _is_fragment(compact):
+                out[-1] = out[-1] + compact
+                continue
+        out.append(text)
+    return out
+
+
+def _is_fragment(compact: str) -> bool:
+    return len(compact) <= 12 and ":" not in compact and "：" not in compact and not compact.endswith("表") \
+        and normalise_form(compact) is None
 
 
 def _absorb_context_line(context: _Context, text: str) -> None:
@@ -91,11 +139,11 @@ def _absorb_context_line(context: _Context, text: str) -> None:
     form = normalise_form(compact)
     if form and context.form is None:
         context.form = form
-    elif compact.startswith(("部门:", "单位名称:", "编制单位:")) and context.department is None:
+    elif compact.startswith(("部门:", "单位名称:", "编制单位:", "编报单位:")) and context.department is None:
         context.department = compact.split(":", 1)[1] or None
     elif compact.startswith(("单位:", "金额单位:")) and context.unit is None:
         context.unit = compact.split(":", 1)[1] or None
-    elif compact.endswith("表") and context.title is None and len(compact) <= 40:
+    elif context.title is None and len(compact) <= 48 and re.search(r"表([(（][^)）]{1,12}[)）])?$", compact):
         context.title = compact
 
 

@@ -1,0 +1,69 @@
+"""CLI: ``python -m bench generate --out DIR`` and ``python -m bench run --corpus DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from bench.corpus import corpus_specs, generate
+
+    manifest = generate(corpus_specs(args.size), Path(args.out), args.seed)
+    print(f"wrote {manifest}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bench.run import RunConfig, format_report, run_benchmark
+
+    config = RunConfig(
+        corpus=Path(args.corpus),
+        engines=tuple(e for e in args.engines.split(",") if e),
+        dpis=tuple(int(d) for d in args.dpi.split(",") if d),
+        peers=tuple(p for p in args.peer.split(",") if p),
+        limit=args.limit,
+        ctdar=not args.no_ctdar,
+        realscans=not args.no_realscans,
+        overlays=Path(args.overlays) if args.overlays else None,
+    )
+    report = run_benchmark(config)
+    print(format_report(report))
+    if args.json:
+        import json
+
+        Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="render a scan corpus with ground truth")
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--size", choices=("small", "large"), default="small")
+    gen.add_argument("--seed", type=int, default=20240)
+    gen.set_defaults(handler=_generate)
+    run = sub.add_parser("run", help="benchmark engines (and peers) on a corpus")
+    run.add_argument("--corpus", required=True)
+    run.add_argument("--engines", default="rapidocr,tesseract")
+    run.add_argument("--dpi", default="200,300")
+    run.add_argument("--peer", default="img2table", help="comma list of peers; empty string for none")
+    run.add_argument("--limit", type=int, default=None, help="first N documents of the corpus (and of cTDaR)")
+    run.add_argument("--json", default=None, help="write the machine-readable report here")
+    run.add_argument("--no-ctdar", action="store_true", help="skip the cTDaR structure pages")
+    run.add_argument("--no-realscans", action="store_true", help="skip the hand-annotated real scans")
+    run.add_argument("--overlays", default=None, help="write truth/prediction overlay PNGs for failing tables here")
+    run.set_defaults(handler=_run)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    handler = args.handler
+    return int(handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Scan damage applied to clean page rasters, deterministic for a given numpy Generator.
+
+Every operation is a pure function on a grayscale uint8 image. Line damage (faint, broken,
+missing outer border) uses the known table geometry. Geometry stays in the upright frame of the
+clean render: the truth records the skew and the quarter turn a reader must undo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+from bench.gridlines import Box, Gray
+from ocr.contract import Table
+
+
+@dataclass(frozen=True)
+class Damage:
+    skew_deg: float = 0.0
+    quarter_turns: int = 0  # counter-clockwise quarter turns of the scan (the reader rotates back clockwise)
+    noise_sigma: float = 0.0
+    blur_sigma: float = 0.0
+    specks: int = 0
+    illumination: float = 0.0  # darkening at the dimmest corner, 0..1
+    jpeg_quality: int = 85
+    faint_lines: float = 0.0  # 0 = full black lines, 0.7 = light grey
+    broken_lines: float = 0.0  # fraction of every grid edge erased in gaps
+    outer_border: bool = True
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+LEVELS = ("light", "medium", "heavy")
+
+
+def sample_damage(rng: np.random.Generator, level: str) -> Damage:
+    """Random damage of a given level; the same generator state gives the same damage."""
+    strength = {"light": 0.35, "medium": 0.7, "heavy": 1.0}[level]
+    return Damage(
+        skew_deg=round(float(rng.uniform(-2.0, 2.0)) * strength, 2),
+        noise_sigma=round(float(rng.uniform(2.0, 10.0)) * strength, 1),
+        blur_sigma=round(float(rng.uniform(0.3, 1.1)) * strength, 2),
+        specks=int(rng.integers(0, 400) * strength),
+        illumination=round(float(rng.uniform(0.05, 0.3)) * strength, 2),
+        jpeg_quality=int(rng.integers(60, 81)),
+        faint_lines=round(float(rng.uniform(0.0, 0.6)) * strength, 2) if rng.random() < 0.5 else 0.0,
+        broken_lines=round(float(rng.uniform(0.0, 0.25)) * strength, 2) if rng.random() < 0.4 else 0.0,
+        outer_border=bool(rng.random() > 0.15 * strength),
+    )
+
+
+def rotate(image: Gray, degrees: float) -> Gray:
+    """Counter-clockwise rotation about the centre, same canvas, white fill."""
+    if degrees == 0:
+        return image
+    h, w = image.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def quarter_turn(image: Gray, turns: int) -> Gray:
+    return np.ascontiguousarray(np.rot90(image, turns % 4))
+
+
+def add_noise(image: Gray, sigma: float, rng: np.random.Generator) -> Gray:
+    if sigma <= 0:
+        return image
+    noisy = image.astype(np.float32) + rng.normal(0.0, sigma, image.shape).astype(np.float32)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def blur(image: Gray, sigma: float) -> Gray:
+    if sigma <= 0:
+        return image
+    return cv2.GaussianBlur(image, (0, 0), sigma)
+
+
+def add_specks(image: Gray, count: int, rng: np.random.Generator, dpi: int = 300) -> Gray:
+    """Dust: small dark dots and short hairs."""
+    if count <= 0:
+        return image
+    out = image.copy()
+    h, w = image.shape
+    size = max(1, dpi // 150)
+    for _ in range(count):
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        radius = int(rng.integers(1, size + 2))
+        shade = int(rng.integers(0, 120))
+        if rng.random() < 0.8:
+            cv2.circle(out, (x, y), radius, shade, -1)
+        else:
+            dx, dy = (int(v) for v in rng.integers(-6 * size, 6 * size + 1, 2))
+            cv2.line(out, (x, y), (x + dx, y + dy), shade, 1)
+    return out
+
+
+def uneven_illumination(image: Gray, strength: float, rng: np.random.Generator) -> Gray:
+    """Multiply by a smooth field: 1 at the brightest point, 1 - strength at the darkest corner."""
+    if strength <= 0:
+        return image
+    h, w = image.shape
+    cx, cy = float(rng.uniform(0, w)), float(rng.uniform(0, h))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    distance = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)
+    field = 1.0 - strength * (distance / distance.max())
+    return np.clip(image.astype(np.float32) * field, 0, 255).astype(np.uint8)
+
+
+def grid_edges(tables: list[Table]) -> list[Box]:
+    """Every cell edge as a degenerate box (x0, y0, x1, y1): horizontal when y0 == y1."""
+    edges: set[Box] = set()
+    for table in tables:
+        for cell in table.cells:
+            x0, y0, x1, y1 = cell.bbox
+            edges.update({(x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)})
+    return sorted(edges)
+
+
+def _edge_band(edge: Box, pad: int, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    x0, y0, x1, y1 = edge
+    return (slice(max(0, y0 - pad), min(shape[0], y1 + pad + 1)),
+            slice(max(0, x0 - pad), min(shape[1], x1 + pad + 1)))
+
+
+def fade_lines(image: Gray, tables: list[Table], level: float, line_px: int) -> Gray:
+    """Lighten ruling lines to grey: ink on the lines keeps only (1 - level) of its darkness."""
+    if level <= 0:
+        return image
+    out = image.copy()
+    for edge in grid_edges(tables):
+        band = _edge_band(edge, line_px, image.shape)
+        region = out[band].astype(np.float32)
+        out[band] = (255 - (255 - region) * (1 - level)).astype(np.uint8)
+    return out
+
+
+def break_lines(image: Gray, tables: list[Table], fraction: float, line_px: int,
+                rng: np.random.Generator) -> Gray:
+    """Erase random gaps totalling about ``fraction`` of each edge's length."""
+    if fraction <= 0:
+        return image
+    out = image.copy()
+    for x0, y0, x1, y1 in grid_edges(tables):
+        length = max(x1 - x0, y1 - y0)
+        gap = max(2, length // 12)
+        for _ in range(int(round(fraction * length / gap))):
+            start = int(rng.integers(0, max(1, length - gap)))
+            if y0 == y1:
+                piece = (x0 + start, y0, x0 + start + gap, y0)
+            else:
+                piece = (x0, y0 + start, x0, y0 + start + gap)
+            out[_edge_band(piece, line_px, image.shape)] = 255
+    return out
+
+
+def erase_outer_border(image: Gray, tables: list[Table], line_px: int) -> Gray:
+    out = image.copy()
+    for table in tables:
+        x0, y0, x1, y1 = table.bbox
+        for edge in ((x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)):
+            out[_edge_band(edge, line_px, image.shape)] = 255
+    return out
+
+
+def apply_damage(image: Gray, tables: list[Table], damage: Damage, rng: np.random.Generator,
+                 dpi: int, line_px: int = 2) -> Gray:
+    """Line damage, lighting and optics on the upright page, then skew, turn and sensor noise."""
+    out = fade_lines(image, tables, damage.faint_lines, line_px)
+    out = break_lines(out, tables, damage.broken_lines, line_px, rng)
+    if not damage.outer_border:
+        out = erase_outer_border(out, tables, line_px)
+    out = uneven_illumination(out, damage.illumination, rng)
+    out = blur(out, damage.blur_sigma * dpi / 300)
+    out = rotate(out, damage.skew_deg)
+    out = quarter_turn(out, damage.quarter_turns)
+    out = add_noise(out, damage.noise_sigma, rng)
+    return add_specks(out, damage.specks, rng, dpi)
+
+
+def jpeg_bytes(image: Gray, quality: int) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(encoded.tobytes())
+
+
+def measure_skew(image: Gray) -> float:
+    """Angle (degrees, counter-clockwise positive) of the longest straight stroke; for tests and checks."""
+    ink = (image < 128).astype(np.uint8) * 255
+    lines = cv2.HoughLinesP(ink, 1, np.pi / 1800, threshold=200, minLineLength=image.shape[1] // 3, maxLineGap=5)
+    if lines is None:
+        raise ValueError("no long stroke to measure")
+    x0, y0, x1, y1 = max(lines[:, 0, :], key=lambda s: (s[2] - s[0]) ** 2 + (s[3] - s[1]) ** 2)
+    return float(-np.degrees(np.arctan2(y1 - y0, x1 - x0)))

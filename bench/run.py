@@ -1,0 +1,277 @@
+"""Benchmark: every configuration (system x engine x dpi) on the same inputs, each in its own process.
+
+Inputs are the generated corpus (tables, cells and texts scored), the hand-annotated real scans
+(scored the same way) and the cTDaR pages (structure only: cell adjacency F1).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from bench import degrade
+from bench.corpus import ROOT, SHARED
+from bench.ctdar import CtdarPage, load_dataset
+from bench.metrics import AdjacencyScore, TableScore, adjacency_score, match_tables, same_structure, score_page
+from bench.overlay import write_overlay
+from bench.pdftruth import rasterise_page
+from ocr.contract import Extraction, PageInfo, Table
+
+log = logging.getLogger(__name__)
+
+REALSCANS = ROOT / "tests" / "fixtures" / "realscans"
+CTDAR = SHARED / "realdata" / "ctdar-zh"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    corpus: Path
+    engines: tuple[str, ...] = ("rapidocr", "tesseract")
+    dpis: tuple[int, ...] = (200, 300)
+    peers: tuple[str, ...] = ("img2table",)
+    limit: int | None = None
+    ctdar: bool = True
+    realscans: bool = True
+    overlays: Path | None = None
+    timeout_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Inputs:
+    corpus: dict[str, Extraction]  # name -> truth
+    corpus_paths: dict[str, Path]
+    real: dict[str, Extraction]
+    real_paths: dict[str, Path]
+    ctdar: dict[str, CtdarPage]
+
+
+def load_inputs(config: RunConfig) -> Inputs:
+    manifest = json.loads((config.corpus / "manifest.json").read_text(encoding="utf-8"))
+    documents = manifest["documents"][: config.limit] if config.limit else manifest["documents"]
+    corpus = {d["name"]: Extraction.model_validate_json((config.corpus / d["truth"]).read_text(encoding="utf-8"))
+              for d in documents}
+    paths = {d["name"]: config.corpus / d["pdf"] for d in documents}
+    real: dict[str, Extraction] = {}
+    real_paths: dict[str, Path] = {}
+    if config.realscans:
+        for truth_file in sorted(REALSCANS.glob("*.truth.json")):
+            truth = Extraction.model_validate_json(truth_file.read_text(encoding="utf-8"))
+            real[truth_file.name] = truth
+            real_paths[truth_file.name] = SHARED / truth.source.filename
+    ctdar: dict[str, CtdarPage] = {}
+    if config.ctdar:
+        pages = load_dataset(CTDAR)
+        ctdar = {p.image.name: p for p in (pages[: config.limit] if config.limit else pages)}
+    return Inputs(corpus, paths, real, real_paths, ctdar)
+
+
+def configurations(config: RunConfig) -> list[tuple[str, str, int]]:
+    ours = [("fiscalocr", engine, dpi) for engine in config.engines for dpi in config.dpis]
+    peers = [(peer, "tesseract", dpi) for peer in config.peers for dpi in config.dpis]
+    return ours + peers
+
+
+def run_worker(system: str, engine: str, dpi: int, items: list[dict[str, str]],
+               timeout_s: float) -> dict[str, Any]:
+    """One configuration in a child process; its own peak RSS comes from wait4 on exactly that child."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        inputs, out = Path(tmp) / "inputs.json", Path(tmp) / "out.json"
+        inputs.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+        command = [sys.executable, "-m", "bench.worker", "--system", system, "--engine", engine,
+                   "--dpi", str(dpi), "--inputs", str(inputs), "--out", str(out)]
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = started + timeout_s
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                child.kill()
+                pid, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(0.2)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+        if child.returncode != 0 or not out.exists():
+            return {"results": {}, "failed": f"worker exit {child.returncode}: {stderr[-800:]}",
+                    "wall_s": time.perf_counter() - started, "peak_rss_mb": usage.ru_maxrss / 1024}
+        report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        report["peak_rss_mb"] = max(usage.ru_maxrss, report.get("peak_rss_children_kb", 0)) / 1024
+        return report
+
+
+def _page_scale(truth: PageInfo, predicted: list[PageInfo], number: int) -> float:
+    page = next((p for p in predicted if p.number == number), None)
+    if page is None or not page.width_px:
+        return 1.0
+    return max(truth.width_px, truth.height_px) / max(page.width_px, page.height_px)
+
+
+def score_extraction(truth: Extraction, predicted: Extraction | None) -> tuple[TableScore, int]:
+    """Sum of page scores, and the number of pages whose quarter-turn rotation was detected right."""
+    total = TableScore()
+    rotation_right = 0
+    for page in truth.pages:
+        truth_tables = [t for t in truth.tables if t.page == page.number]
+        if predicted is None:
+            total = total + score_page(truth_tables, [], 1.0)
+            continue
+        predicted_tables = [t for t in predicted.tables if t.page == page.number]
+        total = total + score_page(truth_tables, predicted_tables, _page_scale(page, predicted.pages, page.number))
+        guess = next((p for p in predicted.pages if p.number == page.number), None)
+        rotation_right += int(guess is not None and guess.rotation % 360 == page.rotation % 360)
+    return total, rotation_right
+
+
+def _ctdar_tables(predicted: Extraction | None) -> tuple[list[Table], float, int]:
+    if predicted is None or not predicted.pages:
+        return [], 1.0, 0
+    return [t for t in predicted.tables if t.page == 1], 1.0, predicted.pages[0].width_px
+
+
+def evaluate(inputs: Inputs, report: dict[str, Any]) -> dict[str, Any]:
+    results: dict[str, Any] = report.get("results", {})
+
+    def predicted(key: str) -> Extraction | None:
+        item = results.get(key)
+        return Extraction.model_validate(item["extraction"]) if item and item.get("extraction") else None
+
+    corpus_total, rotation_right, per_document, seconds = TableScore(), 0, [], []
+    for name, truth in inputs.corpus.items():
+        guess = predicted(f"corpus:{name}")
+        score, right = score_extraction(truth, guess)
+        corpus_total, rotation_right = corpus_total + score, rotation_right + right
+        item = results.get(f"corpus:{name}", {})
+        seconds.extend(item.get("page_seconds", []))
+        per_document.append({"name": name, "pages": len(truth.pages), "error": item.get("error", "not run"),
+                             **score.summary()})
+    real_total = TableScore()
+    for name, truth in inputs.real.items():
+        real_total = real_total + score_extraction(truth, predicted(f"real:{name}"))[0]
+    adjacency = AdjacencyScore(0, 0, 0, 0)
+    for name, page in inputs.ctdar.items():
+        tables, _, width = _ctdar_tables(predicted(f"ctdar:{name}"))
+        image_width = _image_width(page.image)
+        adjacency = adjacency + adjacency_score(page.cells, page.relations, tables,
+                                                image_width / width if width else 1.0)
+    n_pages = sum(len(t.pages) for t in inputs.corpus.values())
+    return {
+        "corpus": {**corpus_total.summary(), "pages": n_pages,
+                   "rotation_right_pct": round(100.0 * rotation_right / n_pages, 1) if n_pages else None},
+        "realscans": real_total.summary() if inputs.real else None,
+        "ctdar": {"pages": len(inputs.ctdar), "relations": adjacency.truth, "precision": round(adjacency.precision, 3),
+                  "recall": round(adjacency.recall, 3), "f1": round(adjacency.f1, 3)} if inputs.ctdar else None,
+        "speed": {"pages": len(seconds), "median_s_per_page": round(statistics.median(seconds), 2) if seconds else None,
+                  "pages_per_s": round(len(seconds) / sum(seconds), 3) if seconds and sum(seconds) else None},
+        "errors": sorted({d["error"] for d in per_document if d["error"]}),
+        "per_document": per_document,
+    }
+
+
+def _image_width(path: Path) -> int:
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    return int(image.shape[1]) if image is not None else 0
+
+
+def write_failure_overlays(inputs: Inputs, report: dict[str, Any], label: str, out_dir: Path) -> None:
+    """Truth (green) and prediction (red) grids on the de-rotated scan, for tables whose structure differs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, truth in inputs.corpus.items():
+        item = report.get("results", {}).get(f"corpus:{name}")
+        guess = Extraction.model_validate(item["extraction"]) if item and item.get("extraction") else None
+        for page in truth.pages:
+            truth_tables = [t for t in truth.tables if t.page == page.number]
+            guess_tables = [t for t in guess.tables if t.page == page.number] if guess else []
+            scale = _page_scale(page, guess.pages, page.number) if guess else 1.0
+            pairs = dict(match_tables(truth_tables, guess_tables, scale))
+            if all(i in pairs and same_structure(t, guess_tables[pairs[i]]) for i, t in enumerate(truth_tables)):
+                continue
+            image = rasterise_page(inputs.corpus_paths[name], page.number, page.dpi)
+            image = degrade.rotate(degrade.quarter_turn(image, -page.rotation // 90), -page.skew_deg)
+            write_overlay(out_dir / f"{label}-{name}-p{page.number}.png", np.asarray(image, np.uint8),
+                          truth_tables, guess_tables, scale)
+
+
+def run_benchmark(config: RunConfig) -> dict[str, Any]:
+    inputs = load_inputs(config)
+    items = ([{"key": f"corpus:{n}", "path": str(p)} for n, p in inputs.corpus_paths.items()]
+             + [{"key": f"real:{n}", "path": str(p)} for n, p in inputs.real_paths.items()]
+             + [{"key": f"ctdar:{n}", "path": str(p.image)} for n, p in inputs.ctdar.items()])
+    rows = []
+    for system, engine, dpi in configurations(config):
+        label = f"{system}/{engine}@{dpi}"
+        log.info("running %s on %d inputs", label, len(items))
+        report = run_worker(system, engine, dpi, items, config.timeout_s)
+        result = {"label": label, "system": system, "engine": engine, "dpi": dpi,
+                  "wall_s": round(report.get("wall_s", 0.0), 1), "peak_rss_mb": round(report["peak_rss_mb"], 1),
+                  "worker_failed": report.get("failed"), **evaluate(inputs, report)}
+        if config.overlays:
+            write_failure_overlays(inputs, report, label.replace("/", "-").replace("@", "-"), config.overlays)
+        rows.append(result)
+    return {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "corpus": {"path": str(config.corpus), "documents": len(inputs.corpus),
+                   "pages": sum(len(t.pages) for t in inputs.corpus.values()),
+                   "tables": sum(len(t.tables) for t in inputs.corpus.values()),
+                   "cells": sum(len(c.cells) for t in inputs.corpus.values() for c in t.tables)},
+        "realscans": sorted(inputs.real), "ctdar_pages": len(inputs.ctdar),
+        "configurations": rows,
+    }
+
+
+_COLUMNS = [
+    ("config", lambda r: r["label"]),
+    ("tables found%", lambda r: r["corpus"]["tables_found_pct"]),
+    ("struct exact%", lambda r: r["corpus"]["structure_exact_pct"]),
+    ("cells matched%", lambda r: r["corpus"]["cells_matched_pct"]),
+    ("numeric exact%", lambda r: r["corpus"]["numeric_exact_pct"]),
+    ("text exact%", lambda r: r["corpus"]["text_exact_pct"]),
+    ("CER", lambda r: r["corpus"]["cer"]),
+    ("blank filled", lambda r: f'{r["corpus"]["blank_filled"]}/{r["corpus"]["blank_cells"]}'),
+    ("rot ok%", lambda r: r["corpus"]["rotation_right_pct"]),
+    ("s/page", lambda r: r["speed"]["median_s_per_page"]),
+    ("pages/s", lambda r: r["speed"]["pages_per_s"]),
+    ("RSS MB", lambda r: r["peak_rss_mb"]),
+    ("real numeric%", lambda r: (r["realscans"] or {}).get("numeric_exact_pct")),
+    ("real struct%", lambda r: (r["realscans"] or {}).get("structure_exact_pct")),
+    ("cTDaR adjF1", lambda r: (r["ctdar"] or {}).get("f1")),
+]
+
+
+def format_report(report: dict[str, Any]) -> str:
+    corpus = report["corpus"]
+    lines = [f"corpus {corpus['path']}: {corpus['documents']} documents, {corpus['pages']} pages, "
+             f"{corpus['tables']} tables, {corpus['cells']} cells; real scans {len(report['realscans'])}; "
+             f"cTDaR pages {report['ctdar_pages']}; {report['machine']['cpus']} CPUs"]
+    header = [name for name, _ in _COLUMNS]
+    body = [[_fmt(get(row)) for _, get in _COLUMNS] for row in report["configurations"]]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
+    lines.append(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    lines.append("-+-".join("-" * w for w in widths))
+    lines.extend(" | ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)) for b in body)
+    for row in report["configurations"]:
+        if row["worker_failed"] or row["errors"]:
+            lines.append(f"{row['label']}: worker={row['worker_failed']} errors={row['errors'][:5]}")
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

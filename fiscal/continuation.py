@@ -1,0 +1,81 @@
+"""Join tables continued on the next page: by the OCR's ``continues`` link or by inference.
+
+A continuation has no title of its own (or repeats the same one), the same number of columns and
+no 合计 row of its own; repeated header rows and a repeated 合计 are dropped when the joined grid is
+read (fiscal.lines). The join is proved with the totals where they exist.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fiscal.amounts import clean
+from fiscal.kinds import kind_from_title
+from fiscal.layout import analyse
+from ocr.contract import Cell, Finding, Table
+
+log = logging.getLogger(__name__)
+
+
+def _same_title(a: Table, b: Table) -> bool:
+    if not b.title:
+        return True
+    return bool(a.title) and clean(a.title) == clean(b.title)
+
+
+def _continues(a: Table, b: Table) -> bool:
+    kind = kind_from_title(a.title) or analyse(a).kind
+    if kind.id == "perf_overall_target":
+        # the form runs on over several blocks (indicator tables) without titles of their own
+        return not b.title and b.page in (a.page, a.page + 1) and analyse(b).kind.id == "unknown"
+    if kind.family not in ("final", "budget") or kind.layout not in ("coded", "econ_groups", "listing"):
+        return False
+    if b.n_cols != a.n_cols or not _same_title(a, b) or b.page not in (a.page, a.page + 1):
+        return False
+    if b.form and a.form and b.form != a.form:
+        return False
+    return not any(line.is_total for line in analyse(b).lines)
+
+
+def merge(a: Table, b: Table) -> Table:
+    shifted = [Cell(**{**cell.model_dump(), "row": cell.row + a.n_rows}) for cell in b.cells]
+    return a.model_copy(update={"n_rows": a.n_rows + b.n_rows, "n_cols": max(a.n_cols, b.n_cols),
+                                "cells": [*a.cells, *shifted],
+                                "continues": b.continues, "notes": [*a.notes, *b.notes]})
+
+
+def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]:
+    by_id = {t.id: t for t in tables}
+    out: list[Table] = []
+    findings: list[Finding] = []
+    absorbed: set[str] = set()
+    for index, table in enumerate(tables):
+        if table.id in absorbed:
+            continue
+        current, position = table, index + 1
+        while True:
+            nxt, how = _next_part(tables, by_id, current, position)
+            if nxt is None or nxt.id in absorbed or nxt.id == table.id:
+                break
+            absorbed.add(nxt.id)
+            current = merge(current, nxt)
+            position = tables.index(nxt) + 1
+            findings.append(Finding(rule="T.JOIN", severity="info", table=current.id, form=current.form,
+                                    message=f"续表{nxt.id}（第{nxt.page}页）已并入{current.id}",
+                                    message_en=f"continuation {nxt.id} joined ({how})"))
+        out.append(current)
+    return out, findings
+
+
+def _next_part(tables: list[Table], by_id: dict[str, Table], current: Table,
+               position: int) -> tuple[Table | None, str]:
+    if current.continues:
+        return by_id.get(current.continues), "link"
+    if position >= len(tables):
+        return None, ""
+    candidate = tables[position]
+    try:
+        return (candidate, "inferred") if _continues(current, candidate) else (None, "")
+    except Exception:  # inference is best effort; a bad table must not stop the pipeline
+        log.exception("continuation inference failed for %s", candidate.id)
+        return None, ""

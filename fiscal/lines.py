@@ -1,0 +1,186 @@
+"""Body rows of a sheet -> Lines (label, code, amounts aligned to the slots)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from fiscal.amounts import AmountKind, clean, looks_numeric, parse_amount
+from fiscal.codes import class_code_for_name
+from fiscal.layout import (
+    _CJK_RE,
+    _CODE_RE,
+    Amount,
+    Grid,
+    Line,
+    Sheet,
+    Slot,
+    is_sequence_row,
+    strip_ordinal,
+)
+
+_SHIFTS = (0, 1, -1, 2, -2, 3)
+_TOTAL_LABELS = ("合计", "总计", "小计")
+_FOOTER_RE = re.compile(r"(人员经费|公用经费)合计")
+
+# summary rows: (key, words that must all occur in the compact label without ordinal)
+_SUMMARY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("income_total", ("本年收入合计",)),
+    ("expenditure_total", ("本年支出合计",)),
+    ("grand_total", ("总计",)),
+    ("use_surplus", ("使用非财政拨款结余",)),
+    ("distribution", ("结余分配",)),
+    ("carry_in", ("年初",)),
+    ("carry_in", ("上年结转",)),
+    ("carry_out", ("年末",)),
+    ("carry_out", ("年终结转",)),
+    ("income_total", ("本年收入",)),
+    ("expenditure_total", ("本年支出",)),
+    ("special_account", ("财政专户",)),
+    ("superior", ("上级补助",)),
+    ("operating", ("经营收入",)),
+    ("business", ("事业收入",)),
+    ("subsidiary", ("附属单位",)),
+    ("other", ("其他收入",)),
+    ("gp", ("一般公共预算",)),
+    ("gf", ("政府性基金",)),
+    ("soe", ("国有资本经营",)),
+)
+
+
+def summary_key(label: str, section: str | None) -> str | None:
+    compact = strip_ordinal(label).replace("\"", "")
+    if not compact:
+        return None
+    if compact.endswith("支出") and "合计" not in compact:
+        code = class_code_for_name(compact)
+        if code:
+            return f"class:{code}"
+    for key, words in _SUMMARY_KEYS:
+        if all(w in compact for w in words):
+            if key in ("gp", "gf", "soe") and section:
+                return f"{section}_{key}"
+            return key
+    return None
+
+
+def _amount(sheet: Sheet, grid: Grid, r: int, c: int, slot: Slot) -> Amount:
+    text = grid.own_text(r, c) if c >= 0 else ""
+    parsed = parse_amount(text)
+    value = parsed.value * sheet.factor if parsed.value is not None else None
+    quantum = Decimal(1).scaleb(-max(parsed.decimals, 2)) * sheet.factor
+    return Amount(sheet.id, r, c, text, parsed, value, grid.confidence(r, c), quantum, slot.header, slot.field)
+
+
+def _label_cells(grid: Grid, r: int, start: int, stop: int) -> list[tuple[int, str]]:
+    return [(c, grid.own_text(r, c)) for c in range(start, stop) if grid.own_text(r, c)]
+
+
+def _split_code_name(cells: list[tuple[int, str]]) -> tuple[str | None, list[tuple[int, int]], str]:
+    code_parts: list[str] = []
+    code_cols: list[int] = []
+    name = ""
+    for c, text in cells:
+        if not name and _CODE_RE.match(text):
+            code_parts.append(text)
+            code_cols.append(c)
+        elif _CJK_RE.search(text) and not name:
+            name = text
+    code = "".join(code_parts) or None
+    return code, [(-1, c) for c in code_cols], name
+
+
+def _find_shift(positions: list[int], slot_cols: set[int]) -> int | None:
+    for shift in _SHIFTS:
+        if all(p + shift in slot_cols for p in positions):
+            return shift
+    return None
+
+
+def _read_row(sheet: Sheet, grid: Grid, r: int, group: int, span: tuple[int, int], slots: list[Slot],
+              allow_shift: bool) -> Line | None:
+    if not slots:
+        return None
+    first_slot = min(s.col for s in slots)
+    texts = {c: grid.own_text(r, c) for c in range(*span)}
+    label_cells = [(c, t) for c, t in texts.items() if t and (c < first_slot or not looks_numeric(t))
+                   and c not in {s.col for s in slots}]
+    code, code_cells, name = _split_code_name(label_cells)
+    row_no = next((t for c, t in label_cells if t.isdigit() and c not in [cc for _, cc in code_cells]
+                   and len(t) <= 2), None)
+    name_col = max((c for c, t in label_cells if t == name), default=span[0] - 1) if name else None
+    after = name_col if name_col is not None else (max((c for _, c in code_cells), default=span[0] - 1))
+    numeric = [c for c, t in texts.items() if t and c > after and looks_numeric(t) and not
+               (row_no is not None and t == row_no and c < first_slot)]
+    slot_cols = {s.col for s in slots}
+    shift = 0
+    if allow_shift and numeric:
+        found = _find_shift(numeric, slot_cols)
+        if found is None:
+            sheet.problems.append(("misaligned_row", f"第{r + 1}行金额与栏次不对齐", [(r, c) for c in numeric]))
+        else:
+            shift = found
+    line = Line(sheet.id, r, group, name or (code or ""), code=code,
+                code_cells=[(r, c) for _, c in code_cells], name=name or None, row_no=row_no)
+    line.is_total = any(name == t or name.replace(" ", "") == t for t in _TOTAL_LABELS) if name else False
+    for slot in slots:
+        line.amounts.append(_amount(sheet, grid, r, slot.col - shift, slot))
+    return line
+
+
+def _is_repeated_header(texts: list[str], header_words: set[str]) -> bool:
+    values = [t for t in texts if t]
+    if not values or any(parse_amount(t).kind is AmountKind.NUMBER and ("." in t or "," in t) for t in values):
+        return False
+    return is_sequence_row(texts) or all(t in header_words or t.isdigit() for t in values)
+
+
+def _footer_lines(sheet: Sheet, grid: Grid, r: int) -> list[Line]:
+    lines: list[Line] = []
+    texts = grid.row_texts(r)
+    labels = [c for c, t in enumerate(texts) if _FOOTER_RE.search(t)]
+    for i, c in enumerate(labels):
+        stop = labels[i + 1] if i + 1 < len(labels) else grid.n_cols
+        value_col = next((k for k in range(c + 1, stop) if looks_numeric(texts[k])), c + 1)
+        key = "personnel_total" if texts[c].startswith("人员") else "public_total"
+        slot = Slot(value_col, texts[c], "amount")
+        line = Line(sheet.id, r, 0, texts[c], key=key, is_total=True, name=texts[c])
+        line.amounts.append(_amount(sheet, grid, r, min(value_col, grid.n_cols - 1), slot))
+        lines.append(line)
+    return lines
+
+
+def read_lines(sheet: Sheet, grid: Grid, spans: list[tuple[int, int]]) -> None:
+    header_words = {grid.text(r, c) for r in range(sheet.header_rows) for c in range(grid.n_cols)}
+    header_words |= {"类", "款", "项", "栏次", "行次", "栏次合计"}
+    layout = sheet.kind.layout
+    sections: dict[int, str | None] = {}
+    seen_totals: dict[tuple[int, str], list[str]] = {}
+    for r in range(sheet.header_rows, grid.n_rows):
+        texts = grid.row_texts(r)
+        if not any(texts):
+            continue
+        if _is_repeated_header(texts, header_words):
+            sheet.problems.append(("repeated_header", f"第{r + 1}行为重复表头（跨页）", []))
+            continue
+        if layout == "econ_groups" and any(_FOOTER_RE.search(t) for t in texts):
+            sheet.lines.extend(_footer_lines(sheet, grid, r))
+            continue
+        for g, (span, slots) in enumerate(zip(spans, sheet.groups, strict=True)):
+            allow_shift = layout in ("coded", "single_row") and len(spans) == 1
+            line = _read_row(sheet, grid, r, g, span, slots, allow_shift)
+            if line is None or (not line.label and all(a.parsed.kind is AmountKind.BLANK for a in line.amounts)):
+                continue
+            if layout == "summary":
+                line.key = summary_key(line.label, sections.get(g))
+                if line.key in ("carry_in", "carry_out", "income_total"):
+                    sections[g] = line.key if line.key != "income_total" else None
+                line.is_total = line.key in ("income_total", "expenditure_total", "grand_total")
+            if line.is_total and layout in ("coded", "listing"):
+                signature = [clean(a.text) for a in line.amounts]
+                previous = seen_totals.setdefault((g, line.label), [])
+                if previous == signature:
+                    sheet.problems.append(("repeated_total", f"第{r + 1}行合计为跨页重复行", []))
+                    continue
+                seen_totals[(g, line.label)] = signature
+            sheet.lines.append(line)

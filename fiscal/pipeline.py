@@ -1,0 +1,123 @@
+"""Tables (+ narrative) -> joined tables, records, findings; optional repair."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from fiscal import checks  # noqa: F401  (registers the rules)
+from fiscal.continuation import join_continuations
+from fiscal.layout import Sheet, analyse
+from fiscal.records import sheet_records
+from fiscal.repair import RepairOptions, RepairPolicy, propose
+from fiscal.rules import Context, Outcome, run_rules
+from fiscal.textdoc import parse_text_document
+from ocr.contract import Cell, Extraction, Finding, Record, Table
+
+log = logging.getLogger(__name__)
+_YEAR_RE = re.compile(r"(20\d{2})\s*年度?")
+
+
+@dataclass
+class Validation:
+    tables: list[Table]
+    sheets: list[Sheet]
+    records: list[Record]
+    findings: list[Finding]
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+@dataclass
+class TextValidation:
+    tables: list[Table]
+    narrative: list[str]
+    records: list[Record]
+    findings: list[Finding]
+
+
+def report_year(tables: list[Table], narrative: list[str]) -> int | None:
+    years = Counter(int(m.group(1)) for t in tables for m in _YEAR_RE.finditer(t.title or ""))
+    if years:
+        return years.most_common(1)[0][0]
+    for line in narrative[:15]:
+        if "决算" in line or "预算" in line:
+            match = _YEAR_RE.search(line)
+            if match:
+                return int(match.group(1))
+    return None
+
+
+def _analyse_all(tables: list[Table]) -> tuple[list[Sheet], list[Finding]]:
+    sheets, findings = [], []
+    for table in tables:
+        try:
+            sheets.append(analyse(table))
+        except Exception as exc:  # one unreadable table must not sink the document
+            log.exception("table %s could not be read", table.id)
+            findings.append(Finding(rule="internal", severity="warning", table=table.id, form=table.form,
+                                    message=f"表格无法解析：{type(exc).__name__}",
+                                    message_en=f"table could not be read: {exc}"))
+    return sheets, findings
+
+
+def validate(tables: list[Table], narrative: list[str] | None = None) -> Validation:
+    narrative = narrative or []
+    joined, findings = join_continuations(tables)
+    sheets, problems = _analyse_all(joined)
+    ctx = Context(sheets, narrative, report_year(joined, narrative))
+    rule_findings, outcomes = run_rules(ctx)
+    records = [record for sheet in sheets for record in sheet_records(sheet)]
+    return Validation(joined, sheets, records, [*findings, *problems, *rule_findings], outcomes)
+
+
+def validate_tables(tables: list[Table], narrative: list[str] | None = None) -> tuple[list[Record], list[Finding]]:
+    result = validate(tables, narrative)
+    return result.records, result.findings
+
+
+def validate_text_document(text: str) -> TextValidation:
+    doc = parse_text_document(text)
+    result = validate(doc.tables, doc.narrative)
+    return TextValidation(result.tables, doc.narrative, result.records, result.findings)
+
+
+def _apply(tables: list[Table], table_id: str, cell: tuple[int, int], text: str) -> list[Table]:
+    out = []
+    for table in tables:
+        if table.id == table_id:
+            cells = [c.model_copy(update={"text": text}) if (c.row, c.col) == cell else c for c in table.cells]
+            table = table.model_copy(update={"cells": cells})
+        out.append(table)
+    return out
+
+
+def enrich(extraction: Extraction, policy: RepairPolicy | RepairOptions = RepairPolicy.PROPOSE) -> Extraction:
+    options = policy if isinstance(policy, RepairOptions) else RepairOptions(policy=policy)
+    narrative = [line for page in extraction.pages for line in page.text]
+    result = validate(extraction.tables, narrative)
+    repairs: list[Finding] = []
+    if options.policy is not RepairPolicy.OFF:
+        proposals = propose(result.outcomes, options)
+        tables = result.tables
+        for amount, correction in proposals:
+            applied = options.policy is RepairPolicy.APPLY
+            if applied:
+                tables = _apply(tables, correction.table, correction.cell, correction.proposed)
+            repairs.append(Finding(
+                rule="R.OCR", severity="info", table=correction.table, cells=[correction.cell],
+                message=f"疑似识别错误：“{correction.original}”应为“{correction.proposed}”",
+                message_en="likely OCR confusion; identities prove the proposed value",
+                expected=correction.proposed, actual=correction.original,
+                correction=correction.model_copy(update={"applied": applied})))
+            log.info("repair %s %s -> %s (applied=%s)", correction.cell, correction.original,
+                     correction.proposed, applied)
+        if options.policy is RepairPolicy.APPLY and proposals:
+            result = validate(tables, narrative)
+    return extraction.model_copy(update={"tables": result.tables, "records": result.records,
+                                         "findings": [*result.findings, *repairs]})
+
+
+__all__ = ["Cell", "TextValidation", "Validation", "enrich", "validate", "validate_tables",
+           "validate_text_document"]

@@ -1,0 +1,195 @@
+"""Cut table cells out of the page, clean them, and read them with an OCR engine.
+
+Each cell is cropped inside its ruling lines, line stubs are erased, and the crop
+is trimmed to its ink: OCR engines misread digits next to a stray line stub far
+more often than on clean crops. Blank cells are never sent to the engine. Cells
+holding several text lines are split by horizontal projection, and every line of
+every cell goes to the engine in one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ocr.contract import Cell
+from ocr.engines.base import CellCrop, CellKind, GrayImage, OcrEngine
+from ocr.grid import GridCell, PageLines, TableGrid
+from ocr.textnorm import join_lines, normalise
+
+log = logging.getLogger(__name__)
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class InkLayout:
+    """The cleaned ink of one region: line boxes (page coords) inside it."""
+
+    lines: tuple[Box, ...]
+
+
+def _speck_area(dpi: int) -> int:
+    return max(2, round(3 * (dpi / 200) ** 2))
+
+
+def _blank_area(dpi: int) -> int:
+    return max(6, round(14 * (dpi / 200) ** 2))
+
+
+def clean_ink(lines: PageLines, box: Box, line_width: int) -> GrayImage:
+    """Ink inside ``box`` with ruling lines and border-touching stubs removed."""
+    x0, y0, x1, y1 = box
+    ink = lines.ink[y0:y1, x0:x1]
+    rules = cv2.bitwise_or(lines.horizontal[y0:y1, x0:x1], lines.vertical[y0:y1, x0:x1])
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    cleaned = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    return _drop_border_stubs(cleaned, max(2, line_width + 2))
+
+
+def _drop_border_stubs(mask: GrayImage, thin: int) -> GrayImage:
+    """Remove thin slivers hugging the crop edge (what is left of a ruling line)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    height, width = mask.shape[:2]
+    out = mask.copy()
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        touches_x = x == 0 or x + w >= width
+        touches_y = y == 0 or y + h >= height
+        sliver = (touches_x and w <= thin) or (touches_y and h <= thin)
+        if sliver:
+            out[labels == label] = 0
+    return out
+
+
+def _ink_box(mask: GrayImage, dpi: int) -> Box | None:
+    """Tight box around the ink that is more than specks, or None if the region is blank."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= _speck_area(dpi)]
+    if keep.size == 0 or int(keep[:, cv2.CC_STAT_AREA].sum()) < _blank_area(dpi):
+        return None
+    x0 = int(keep[:, 0].min())
+    y0 = int(keep[:, 1].min())
+    x1 = int((keep[:, 0] + keep[:, 2]).max())
+    y1 = int((keep[:, 1] + keep[:, 3]).max())
+    return x0, y0, x1, y1
+
+
+def split_lines(mask: GrayImage, dpi: int) -> list[Box]:
+    """Text lines in a cleaned mask (region coords), top to bottom, each trimmed to its ink."""
+    box = _ink_box(mask, dpi)
+    if box is None:
+        return []
+    x0, y0, x1, y1 = box
+    rows = mask[y0:y1, x0:x1].max(axis=1) > 0
+    bands: list[list[int]] = []
+    start = None
+    for index, value in enumerate(np.append(rows, False)):
+        if value and start is None:
+            start = index
+        elif not value and start is not None:
+            bands.append([start, index])
+            start = None
+    bands = _merge_thin_bands(bands)
+    result = []
+    for top, bottom in bands:
+        sub = _ink_box(mask[y0 + top:y0 + bottom, x0:x1], dpi)
+        if sub is not None:
+            result.append((x0 + sub[0], y0 + top + sub[1], x0 + sub[2], y0 + top + sub[3]))
+    return result
+
+
+def _merge_thin_bands(bands: list[list[int]]) -> list[list[int]]:
+    """Fold bands much thinner than a text line (dots, underscores, accents) into a neighbour."""
+    if len(bands) <= 1:
+        return bands
+    tallest = max(b - t for t, b in bands)
+    merged = [list(b) for b in bands]
+    changed = True
+    while changed and len(merged) > 1:
+        changed = False
+        for i, (top, bottom) in enumerate(merged):
+            if bottom - top >= 0.45 * tallest:
+                continue
+            j = i - 1 if i == len(merged) - 1 or (i > 0 and top - merged[i - 1][1] <= merged[i + 1][0] - bottom) else i + 1
+            merged[min(i, j)] = [min(merged[i][0], merged[j][0]), max(merged[i][1], merged[j][1])]
+            del merged[max(i, j)]
+            changed = True
+            break
+    return merged
+
+
+def classify_kind(mask: GrayImage) -> CellKind:
+    """Numeric if every full-height glyph is narrow (digits) and the rest are small marks (, . -)."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    height = mask.shape[0]
+    if count <= 1 or height == 0:
+        return "text"
+    narrow = wide = 0
+    for _, _, w, h, area in stats[1:]:
+        if h >= 0.55 * height:
+            if w <= 0.85 * h:
+                narrow += area
+            else:
+                wide += area
+        elif h >= 0.4 * height or w >= 0.7 * height:
+            wide += area  # mid-size pieces belong to CJK radicals, not to digits or punctuation
+    return "numeric" if narrow > 0 and wide <= 0.08 * (narrow + wide) else "text"
+
+
+@dataclass
+class _PendingCell:
+    grid: GridCell
+    first_line: int  # index into the batch
+    line_count: int
+
+
+def _inner_box(cell: GridCell, inset: int, page_shape: tuple[int, ...]) -> Box:
+    x0, y0, x1, y1 = cell.bbox
+    height, width = page_shape[:2]
+    return (max(0, x0 + inset), max(0, y0 + inset), min(width, x1 - inset + 1), min(height, y1 - inset + 1))
+
+
+def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine: OcrEngine,
+                     dpi: int) -> list[Cell]:
+    """Every grid cell of ``table`` with its text, confidence and bbox."""
+    inset = max(1, table.line_width // 2)
+    crops: list[CellCrop] = []
+    pending: list[_PendingCell] = []
+    for cell in table.cells:
+        box = _inner_box(cell, inset, gray.shape)
+        if box[2] - box[0] < 3 or box[3] - box[1] < 3:
+            pending.append(_PendingCell(cell, len(crops), 0))
+            continue
+        mask = clean_ink(lines, box, table.line_width)
+        line_boxes = split_lines(mask, dpi)
+        pending.append(_PendingCell(cell, len(crops), len(line_boxes)))
+        for lx0, ly0, lx1, ly1 in line_boxes:
+            crops.append(_make_crop(gray, mask, box, (lx0, ly0, lx1, ly1)))
+    results = engine.recognize(crops) if crops else []
+    cells = []
+    for item in pending:
+        texts = [normalise(r.text) for r in results[item.first_line:item.first_line + item.line_count]]
+        confs = [r.confidence for r in results[item.first_line:item.first_line + item.line_count]]
+        grid = item.grid
+        cells.append(Cell(
+            row=grid.row, col=grid.col, row_span=grid.row_span, col_span=grid.col_span,
+            text=normalise(join_lines(texts)), confidence=round(min(confs), 4) if confs else 1.0,
+            bbox=grid.bbox,
+        ))
+    return cells
+
+
+def _make_crop(gray: GrayImage, mask: GrayImage, region: Box, line: Box) -> CellCrop:
+    """Grayscale line crop with erased rules whitened; kind from the glyph shapes."""
+    rx0, ry0, _, _ = region
+    lx0, ly0, lx1, ly1 = line
+    line_mask = mask[ly0:ly1, lx0:lx1]
+    image = gray[ry0 + ly0:ry0 + ly1, rx0 + lx0:rx0 + lx1].copy()
+    # Whiten everything that is not (near) kept ink: removes rule stubs and specks in one go.
+    near_ink = cv2.dilate(line_mask, np.ones((3, 3), np.uint8))
+    image[near_ink == 0] = 255
+    return CellCrop(image=np.ascontiguousarray(image), kind=classify_kind(line_mask))

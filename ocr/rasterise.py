@@ -1,0 +1,214 @@
+"""Open a PDF or image, validate it, and rasterise one page at a time to grayscale.
+
+Pages are never rasterised together: memory stays flat whatever the page count.
+Page sizes are checked from the PDF's MediaBox (or the image header) *before*
+any pixel buffer is allocated, so a hostile page cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pdf2image
+import pdf2image.exceptions
+import pypdf
+import pypdf.errors
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ocr.engines.base import GrayImage
+from ocr.errors import (
+    CorruptPDFError,
+    EmptyDocumentError,
+    EncryptedPDFError,
+    EngineUnavailableError,
+    InputError,
+    InvalidPageRangeError,
+    PageTooLargeError,
+    ProcessingTimeoutError,
+    TooManyPagesError,
+    UnsupportedFormatError,
+)
+from ocr.sniff import FileKind, sniff_file
+
+log = logging.getLogger(__name__)
+
+DEFAULT_IMAGE_DPI = 300
+_PLAUSIBLE_DPI = (50, 2400)
+_POINTS_PER_INCH = 72.0
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    path: Path
+    kind: FileKind
+    pages: int
+
+
+@dataclass(frozen=True)
+class RasterPage:
+    number: int  # 1-based
+    image: GrayImage
+    dpi: int
+
+
+def open_document(path: Path, max_pages: int) -> DocumentInfo:
+    """Sniff and validate ``path``; count its pages. Raises typed errors only."""
+    kind = sniff_file(path)
+    pages = _count_pdf_pages(path) if kind == "pdf" else _count_image_frames(path)
+    if pages == 0:
+        raise EmptyDocumentError("document has no pages", detail={"path": str(path)})
+    if pages > max_pages:
+        raise TooManyPagesError(
+            f"document has {pages} pages; the limit is {max_pages}",
+            detail={"pages": pages, "max_pages": max_pages},
+        )
+    return DocumentInfo(path=path, kind=kind, pages=pages)
+
+
+def rasterise_page(
+    doc: DocumentInfo, number: int, dpi: int, max_page_pixels: int, timeout_s: float
+) -> RasterPage:
+    """Grayscale raster of page ``number`` (1-based)."""
+    if not 1 <= number <= doc.pages:
+        raise InvalidPageRangeError(
+            f"page {number} does not exist (document has {doc.pages})",
+            detail={"page": number, "pages": doc.pages},
+        )
+    if doc.kind == "pdf":
+        return _rasterise_pdf_page(doc.path, number, dpi, max_page_pixels, timeout_s)
+    return _load_image_frame(doc.path, number, max_page_pixels)
+
+
+def _open_pdf(path: Path) -> pypdf.PdfReader:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = pypdf.PdfReader(path, strict=False)
+            encrypted = reader.is_encrypted
+    except (pypdf.errors.PdfReadError, pypdf.errors.PdfStreamError, ValueError, KeyError,
+            TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise CorruptPDFError(f"PDF cannot be parsed: {exc}", detail={"path": str(path)}) from exc
+    # An empty user password (owner-only restrictions) still lets us read and render the file.
+    if encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
+        raise EncryptedPDFError("PDF is password-protected", detail={"path": str(path)})
+    return reader
+
+
+def _count_pdf_pages(path: Path) -> int:
+    reader = _open_pdf(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return len(reader.pages)
+    except (pypdf.errors.PdfReadError, pypdf.errors.PdfStreamError, ValueError, KeyError,
+            TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise CorruptPDFError(f"PDF page tree is broken: {exc}", detail={"path": str(path)}) from exc
+
+
+def pdf_page_pixels(path: Path, number: int, dpi: int) -> tuple[int, int]:
+    """Raster size (w, h) the page will have at ``dpi``, from its MediaBox and UserUnit."""
+    reader = _open_pdf(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            page = reader.pages[number - 1]
+            box = page.mediabox
+            user_unit = float(page.get("/UserUnit", 1.0))
+            width_pt = abs(float(box.width)) * user_unit
+            height_pt = abs(float(box.height)) * user_unit
+            rotate = int(page.get("/Rotate", 0) or 0)
+    except (pypdf.errors.PdfReadError, pypdf.errors.PdfStreamError, ValueError, KeyError,
+            TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise CorruptPDFError(f"page {number} is unreadable: {exc}", detail={"page": number}) from exc
+    width_px = round(width_pt / _POINTS_PER_INCH * dpi)
+    height_px = round(height_pt / _POINTS_PER_INCH * dpi)
+    if rotate % 180:
+        width_px, height_px = height_px, width_px
+    return width_px, height_px
+
+
+def _check_pixels(width: int, height: int, max_page_pixels: int, number: int) -> None:
+    if width <= 0 or height <= 0:
+        raise CorruptPDFError(f"page {number} has an empty size", detail={"page": number})
+    if width * height > max_page_pixels:
+        raise PageTooLargeError(
+            f"page {number} would be {width}x{height} px; the limit is {max_page_pixels} px",
+            detail={"page": number, "width_px": width, "height_px": height, "max_page_pixels": max_page_pixels},
+        )
+
+
+def _rasterise_pdf_page(path: Path, number: int, dpi: int, max_page_pixels: int, timeout_s: float) -> RasterPage:
+    width, height = pdf_page_pixels(path, number, dpi)
+    _check_pixels(width, height, max_page_pixels, number)
+    try:
+        images = pdf2image.convert_from_path(
+            path, dpi=dpi, first_page=number, last_page=number, grayscale=True, timeout=timeout_s
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ProcessingTimeoutError(
+            f"rasterising page {number} took longer than {timeout_s:.0f} s", detail={"page": number}
+        ) from exc
+    except pdf2image.exceptions.PDFInfoNotInstalledError as exc:
+        raise EngineUnavailableError("poppler (pdfinfo/pdftoppm) is not installed") from exc
+    except (pdf2image.exceptions.PDFPageCountError, pdf2image.exceptions.PDFSyntaxError) as exc:
+        raise CorruptPDFError(f"poppler cannot read page {number}: {exc}", detail={"page": number}) from exc
+    if not images:
+        raise CorruptPDFError(f"poppler rendered nothing for page {number}", detail={"page": number})
+    return RasterPage(number=number, image=_to_gray_array(images[0]), dpi=dpi)
+
+
+def _open_image(path: Path, max_page_pixels: int | None = None) -> Image.Image:
+    try:
+        image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise PageTooLargeError(f"image is too large: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise UnsupportedFormatError(f"image cannot be decoded: {exc}", detail={"path": str(path)}) from exc
+    if max_page_pixels is not None:
+        _check_pixels(image.width, image.height, max_page_pixels, 1)
+    return image
+
+
+def _count_image_frames(path: Path) -> int:
+    with _open_image(path) as image:
+        return int(getattr(image, "n_frames", 1))
+
+
+def _load_image_frame(path: Path, number: int, max_page_pixels: int) -> RasterPage:
+    # Pillow's own bomb guard is relative to its global limit; ours is explicit and checked
+    # on the header size before the pixels are decoded.
+    with _open_image(path) as image:
+        try:
+            image.seek(number - 1)
+            _check_pixels(image.width, image.height, max_page_pixels, number)
+            dpi = _image_dpi(image)
+            upright = ImageOps.exif_transpose(image)
+            gray = _to_gray_array(upright)
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise InputError(f"image data is truncated or corrupt: {exc}", detail={"path": str(path)}) from exc
+    return RasterPage(number=number, image=gray, dpi=dpi)
+
+
+def _image_dpi(image: Image.Image) -> int:
+    raw = image.info.get("dpi")
+    try:
+        dpi = round(float(raw[0])) if raw else 0
+    except (TypeError, ValueError, IndexError):
+        dpi = 0
+    low, high = _PLAUSIBLE_DPI
+    return dpi if low <= dpi <= high else DEFAULT_IMAGE_DPI
+
+
+def _to_gray_array(image: Image.Image) -> GrayImage:
+    if image.mode in ("RGBA", "LA", "P"):
+        # Transparent pixels are paper, not ink.
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        background.alpha_composite(image.convert("RGBA"))
+        image = background
+    gray = image.convert("L")
+    return np.asarray(gray, dtype=np.uint8).copy()

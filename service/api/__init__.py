@@ -1,0 +1,1 @@
+"""HTTP routers under /v1 (plus the unauthenticated probes in ``health``)."""

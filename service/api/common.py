@@ -1,0 +1,70 @@
+"""Lookups and conversions shared by the routers. Every lookup is scoped to the caller's tenant:
+another tenant's resource is reported exactly like a missing one (404)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from models import Cell, Document, Job, Table
+from service.auth import Principal
+from service.db import as_utc
+from service.errors import ServiceError, not_found
+from service.schemas import CellOut, DocumentOut, JobError, JobOut, TableOut
+
+
+def tenant_document(session: Session, principal: Principal, document_id: str, *,
+                    lock: bool = False) -> Document:
+    query = select(Document).where(Document.id == document_id, Document.tenant_id == principal.tenant_id)
+    document = session.exec(query.with_for_update() if lock else query).first()
+    if document is None:
+        raise not_found("document", document_id)
+    return document
+
+
+def tenant_job(session: Session, principal: Principal, job_id: str) -> Job:
+    job = session.exec(select(Job).where(Job.id == job_id, Job.tenant_id == principal.tenant_id)).first()
+    if job is None:
+        raise not_found("job", job_id)
+    return job
+
+
+def require_results(document: Document) -> None:
+    if document.status != "succeeded":
+        raise ServiceError("document_not_ready", f"document {document.id} has no results yet "
+                           f"(status {document.status})", detail={"status": document.status})
+
+
+def document_table(session: Session, document: Document, table_ref: str) -> Table:
+    query = select(Table).where(Table.document_id == document.id, Table.ref == table_ref)
+    table = session.exec(query).first()
+    if table is None:
+        raise not_found("table", table_ref)
+    return table
+
+
+def job_out(job: Job) -> JobOut:
+    error = JobError(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    return JobOut(job_id=job.id, document_id=job.document_id, state=job.state,
+                  pages_done=job.pages_done, pages_total=job.pages_total, attempts=job.attempts,
+                  created_at=as_utc(job.created_at), started_at=as_utc(job.started_at),
+                  finished_at=as_utc(job.finished_at), error=error)
+
+
+def document_out(document: Document, job_id: str | None) -> DocumentOut:
+    return DocumentOut(document_id=document.id, filename=document.filename, sha256=document.sha256,
+                       size=document.size, content_type=document.content_type, pages=document.pages,
+                       status=document.status, job_id=job_id,
+                       created_at=as_utc(document.created_at))
+
+
+def table_out(table: Table) -> TableOut:
+    return TableOut(table_id=table.ref, page=table.page, kind=table.kind, form=table.form, title=table.title,
+                    unit=table.unit, department=table.department, n_rows=table.n_rows, n_cols=table.n_cols,
+                    bbox=list(table.bbox), continues=table.continues, notes=list(table.notes))
+
+
+def cell_out(cell: Cell) -> CellOut:
+    assert cell.id is not None
+    return CellOut(cell_id=cell.id, row=cell.row, col=cell.col, row_span=cell.row_span,
+                   col_span=cell.col_span, text=cell.text, confidence=cell.confidence, bbox=list(cell.bbox),
+                   corrected=cell.corrected)

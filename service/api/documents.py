@@ -1,0 +1,143 @@
+"""Documents: upload (streamed, deduplicated), list, detail with summary, delete."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from models import (
+    Cell,
+    Correction,
+    Document,
+    Finding,
+    Job,
+    PageResult,
+    Record,
+    Table,
+    WebhookDelivery,
+)
+from service.api.common import document_out, job_out, tenant_document
+from service.auth import Principal
+from service.deps import PrincipalDep, RunnerDep, SessionDep, SettingsDep, StorageDep
+from service.errors import ERROR_RESPONSES, ErrorBody
+from service.ingest import check_callback_url, ingest, latest_job
+from service.jobs import stages
+from service.schemas import DocumentDetail, DocumentPage, DocumentSummary, UploadAccepted
+from service.uploads import receive_upload
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=ERROR_RESPONSES)
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary",
+                         "description": "PDF, PNG, JPEG or TIFF (sniffed by content)"},
+                "callback_url": {"type": "string", "maxLength": 2048,
+                                 "description": "Webhook called when the job finishes"},
+            },
+        }}},
+    }
+}
+
+
+@router.post("", status_code=202, response_model=UploadAccepted, openapi_extra=_UPLOAD_BODY,
+             responses={413: {"model": ErrorBody, "description": "Upload too large"},
+                        415: {"model": ErrorBody, "description": "Not a PDF/PNG/JPEG/TIFF"},
+                        429: {"model": ErrorBody, "description": "Too many queued jobs"}})
+async def upload_document(*, request: Request, principal: PrincipalDep, session: SessionDep,
+                          storage: StorageDep, runner: RunnerDep, settings: SettingsDep) -> UploadAccepted:
+    """Upload a scanned report (multipart field ``file``); processing starts in the background.
+    The same file uploaded again by the same tenant returns the existing ids (``duplicate``)."""
+    upload = await receive_upload(request, storage, settings.max_upload_bytes)
+    try:
+        callback_url = check_callback_url(upload.fields.get("callback_url"))
+    except BaseException:
+        upload.temp_path.unlink(missing_ok=True)
+        raise
+    result = await run_in_threadpool(lambda: ingest(session, storage, runner, settings, principal,
+                                                    upload=upload, callback_url=callback_url))
+    return UploadAccepted(document_id=result.document_id, job_id=result.job_id, duplicate=result.duplicate)
+
+
+@router.get("", response_model=DocumentPage)
+def list_documents(principal: PrincipalDep, session: SessionDep,
+                   limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> DocumentPage:
+    """The caller's documents, newest first."""
+    scope = Document.tenant_id == principal.tenant_id
+    total = session.exec(select(func.count()).select_from(Document).where(scope)).one()
+    documents = session.exec(select(Document).where(scope).order_by(col(Document.created_at).desc(),
+                                                                    col(Document.id))
+                             .offset(offset).limit(limit)).all()
+    items = []
+    for document in documents:
+        job = latest_job(session, document.id)
+        items.append(document_out(document, job.id if job else None))
+    return DocumentPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{document_id}", response_model=DocumentDetail)
+def get_document(document_id: str, principal: PrincipalDep, session: SessionDep) -> DocumentDetail:
+    """Metadata, the latest job and a summary of the results."""
+    document = tenant_document(session, principal, document_id)
+    job = latest_job(session, document.id)
+    base = document_out(document, job.id if job else None)
+    return DocumentDetail(**base.model_dump(), job=job_out(job) if job else None,
+                          summary=_summary(session, document.id))
+
+
+def _summary(session: Session, document_id: str) -> DocumentSummary:
+    tables = session.exec(select(Table.kind, Table.form).where(Table.document_id == document_id)).all()
+    severities = session.exec(select(Finding.severity).where(Finding.document_id == document_id)).all()
+    records = session.exec(select(func.count()).select_from(Record)
+                           .where(Record.document_id == document_id)).one()
+    corrections = session.exec(select(func.count()).select_from(Correction)
+                               .where(Correction.document_id == document_id)).one()
+    return DocumentSummary(
+        tables=len(tables),
+        tables_by_kind=dict(Counter(kind or "unrecognised" for kind, _ in tables)),
+        tables_by_form=dict(Counter(form or "none" for _, form in tables)),
+        records=records,
+        findings_by_severity=dict(Counter(severities)),
+        corrections=corrections,
+    )
+
+
+@router.delete("/{document_id}", status_code=204, response_class=Response)
+def delete_document(document_id: str, principal: PrincipalDep, session: SessionDep, storage: StorageDep,
+                    runner: RunnerDep) -> Response:
+    """Delete the document, its jobs, results and stored file (a running job is cancelled first)."""
+    document = tenant_document(session, principal, document_id)
+    job_ids = list(session.exec(select(Job.id).where(Job.document_id == document.id)).all())
+    for job_id in job_ids:
+        if stages.cancel(job_id):
+            runner.cancel(job_id)
+    _delete_rows(session, document, job_ids, principal)
+    session.commit()
+    storage.delete(document.storage_key)
+    log.info("document deleted", extra={"document_id": document_id})
+    return Response(status_code=204)
+
+
+def _delete_rows(session: Session, document: Document, job_ids: list[str], principal: Principal) -> None:
+    for model in (Correction, Record, Finding, Cell, Table):
+        session.execute(delete(model).where(col(model.document_id) == document.id))
+    if job_ids:
+        session.execute(delete(PageResult).where(col(PageResult.job_id).in_(job_ids)))
+        session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.job_id).in_(job_ids)))
+        session.execute(delete(Job).where(col(Job.id).in_(job_ids)))
+    session.execute(delete(Document).where(col(Document.id) == document.id,
+                                           col(Document.tenant_id) == principal.tenant_id))
+
+

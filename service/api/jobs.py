@@ -1,0 +1,39 @@
+"""Job status polling and cancellation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlmodel import Session
+
+from models import Job
+from service.api.common import job_out, tenant_job
+from service.deps import PrincipalDep, RunnerDep, SessionDep
+from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError
+from service.jobs import stages
+from service.schemas import JobOut
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def get_job(job_id: str, principal: PrincipalDep, session: SessionDep) -> JobOut:
+    """State and per-page progress; ``error`` carries a stable code when the job failed."""
+    return job_out(tenant_job(session, principal, job_id))
+
+
+@router.post("/{job_id}/cancel", status_code=202, response_model=JobOut,
+             responses={409: {"model": ErrorBody, "description": "The job already finished"}})
+def cancel_job(job_id: str, principal: PrincipalDep, session: SessionDep, runner: RunnerDep) -> JobOut:
+    """Stop a queued or running job; pages not started yet are not processed."""
+    job = tenant_job(session, principal, job_id)
+    if not stages.cancel(job.id):
+        raise ServiceError("job_finished", f"job {job.id} already finished ({_state(session, job)})",
+                           detail={"state": _state(session, job)})
+    runner.cancel(job.id)
+    session.expire_all()
+    return job_out(tenant_job(session, principal, job_id))
+
+
+def _state(session: Session, job: Job) -> str:
+    session.refresh(job)
+    return job.state

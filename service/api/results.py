@@ -1,0 +1,139 @@
+"""A document's results: tables and cells, records (JSON/CSV/XLSX), findings, page images, corrections."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import col, select
+
+from models import Cell, Finding, Record, Table
+from ocr.contract import Finding as ContractFinding
+from ocr.contract import Record as ContractRecord
+from service import exports, render, results
+from service.api.common import cell_out, document_table, require_results, table_out, tenant_document
+from service.corrections import correct_cell
+from service.db import as_utc
+from service.deps import PrincipalDep, SessionDep, SettingsDep, StorageDep
+from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError, not_found
+from service.schemas import (
+    CellPatch,
+    CellPatched,
+    CorrectionOut,
+    FindingList,
+    RecordList,
+    TableDetail,
+    TableList,
+)
+
+router = APIRouter(prefix="/v1/documents/{document_id}", tags=["results"],
+                   responses={**ERROR_RESPONSES, 409: {"model": ErrorBody, "description": "No results yet"}})
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/tables", response_model=TableList)
+def list_tables(document_id: str, principal: PrincipalDep, session: SessionDep) -> TableList:
+    document = tenant_document(session, principal, document_id)
+    require_results(document)
+    tables = session.exec(select(Table).where(Table.document_id == document.id).order_by(col(Table.position)))
+    return TableList(tables=[table_out(t) for t in tables.all()])
+
+
+@router.get("/tables/{table_id}", response_model=TableDetail)
+def get_table(document_id: str, table_id: str, principal: PrincipalDep, session: SessionDep) -> TableDetail:
+    """One table with its cells (ids usable in PATCH .../cells/{cell_id}), confidence and bbox."""
+    document = tenant_document(session, principal, document_id)
+    require_results(document)
+    table = document_table(session, document, table_id)
+    cells = session.exec(select(Cell).where(Cell.table_id == table.id)
+                         .order_by(col(Cell.row), col(Cell.col)))
+    return TableDetail(**table_out(table).model_dump(), cells=[cell_out(c) for c in cells.all()])
+
+
+@router.get("/records", response_model=RecordList, responses={
+    200: {"content": {"text/csv": {}, XLSX_TYPE: {}},
+          "description": "JSON by default; CSV or XLSX download with format=csv|xlsx"}})
+def list_records(*, document_id: str, principal: PrincipalDep, session: SessionDep,
+                 form: Annotated[str | None, Query(max_length=200)] = None,
+                 code: Annotated[str | None, Query(max_length=100)] = None,
+                 level: Annotated[str | None, Query(max_length=20)] = None,
+                 table: Annotated[str | None, Query(max_length=50)] = None,
+                 format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+                 ) -> Response | RecordList:
+    document = tenant_document(session, principal, document_id)
+    require_results(document)
+    query = select(Record).where(Record.document_id == document.id)
+    for column, value in ((Record.form, form), (Record.code, code), (Record.level, level),
+                          (Record.table_ref, table)):
+        if value is not None:
+            query = query.where(column == value)
+    rows = session.exec(query.order_by(col(Record.position))).all()
+    records = [ContractRecord.model_validate(r.data) for r in rows]
+    if format == "json":
+        return RecordList(records=records)
+    body, media_type = (exports.to_csv(records), "text/csv; charset=utf-8") if format == "csv" \
+        else (exports.to_xlsx(records), XLSX_TYPE)
+    filename = f"{document.id}-records.{format}"
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/findings", response_model=FindingList)
+def list_findings(document_id: str, principal: PrincipalDep, session: SessionDep,
+                  severity: Annotated[Literal["error", "warning", "info"] | None, Query()] = None,
+                  ) -> FindingList:
+    document = tenant_document(session, principal, document_id)
+    require_results(document)
+    query = select(Finding).where(Finding.document_id == document.id)
+    if severity is not None:
+        query = query.where(Finding.severity == severity)
+    rows = session.exec(query.order_by(col(Finding.position))).all()
+    return FindingList(findings=[ContractFinding.model_validate(f.data) for f in rows])
+
+
+@router.get("/pages/{page_number}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "The page as PNG"}})
+async def page_image(*, document_id: str, principal: PrincipalDep, session: SessionDep, storage: StorageDep,
+                     settings: SettingsDep,
+                     page_number: Annotated[int, Path(ge=1, le=100_000)],
+                     overlay: Annotated[Literal["none", "grid"], Query()] = "none",
+                     dpi: Annotated[int, Query(ge=36, le=300)] = 100) -> Response:
+    """The stored original's page rendered on demand (upright, as the OCR saw it);
+    ``overlay=grid`` draws the stored tables and cells (with their current, corrected text)."""
+    document = tenant_document(session, principal, document_id)
+    if document.pages is None:
+        raise ServiceError("document_not_ready", "the document's pages are not counted yet")
+    if page_number > document.pages:
+        raise not_found("page", page_number)
+    info = next((p for p in document.page_info if p.get("number") == page_number), {})
+    geometry = render.PageGeometry(dpi=int(info.get("dpi", settings.dpi)),
+                                   rotation=int(info.get("rotation", 0)),
+                                   skew_deg=float(info.get("skew_deg", 0.0)))
+    tables = None
+    if overlay == "grid":
+        extraction = results.load_extraction(session, document)
+        tables = [t for t in extraction.tables if t.page == page_number]
+    png = await run_in_threadpool(
+        lambda: render.render_page(storage.local_path(document.storage_key), page_number, dpi, geometry,
+                                   tables=tables, max_page_pixels=settings.max_page_pixels,
+                                   timeout_s=settings.page_timeout_s))
+    return Response(png, media_type="image/png")
+
+
+@router.patch("/cells/{cell_id}", response_model=CellPatched)
+def patch_cell(document_id: str, cell_id: Annotated[int, Path(ge=1, le=2**62)], patch: CellPatch,
+               principal: PrincipalDep, session: SessionDep) -> CellPatched:
+    """Correct a cell's text; records and findings of the document are recomputed."""
+    document = tenant_document(session, principal, document_id, lock=True)
+    require_results(document)
+    cell, correction, n_records, severities = correct_cell(session, document, cell_id, patch.text, principal)
+    assert correction.id is not None
+    return CellPatched(
+        cell=cell_out(cell),
+        correction=CorrectionOut(correction_id=correction.id, cell_id=cell_id, table_id=correction.table_ref,
+                                 row=correction.row, col=correction.col, old=correction.old_text,
+                                 new=correction.new_text, who=correction.who,
+                                 at=as_utc(correction.created_at)),
+        records=n_records, findings_by_severity=severities)

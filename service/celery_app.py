@@ -1,0 +1,320 @@
+"""Celery on Redis: the distributed runner's tasks and worker entry point.
+
+A job becomes ``start_job`` -> one ``run_page`` task per page still missing -> ``finalize``. Page
+results live in the database (``PageResult`` rows, written by ``stages.run_page``); no result
+backend is used. Instead of a chord, the page task that finds every page stored enqueues
+``finalize`` (once, guarded by a Redis flag), so nothing depends on chord counters surviving
+a crash.
+
+Crash safety: tasks are acknowledged late and rejected (re-queued) when the worker process dies;
+a worker killed outright leaves its messages "unacked" in Redis, restored after the visibility
+timeout; and a worker that starts re-submits every job still queued/running (the stages are
+idempotent, so a duplicate message only repeats work, never results).
+
+Run a worker with ``fiscalocr worker`` (-> ``run_worker``) or
+``celery -A service.celery_app worker --pool=prefork -c 2``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery, Task, signals
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlmodel import Session
+
+from service.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_DELIVERIES = 5  # a page whose worker process keeps dying fails the job after this many tries
+
+
+class CelerySettings(BaseSettings):
+    """Broker tuning (``FISCALOCR_CELERY_*``); the Redis URL itself is ``FISCALOCR_REDIS_URL``."""
+
+    model_config = SettingsConfigDict(env_prefix="FISCALOCR_CELERY_", extra="ignore")
+
+    queue: str = "fiscalocr"
+    key_prefix: str = Field("", description="Prefix for every Redis key (isolates deployments/tests)")
+    visibility_timeout_s: int = Field(
+        900, ge=5, description="Unacked messages of a vanished worker are re-delivered after this. "
+                               "Must exceed the longest task and the longest retry countdown.")
+    restore_interval_s: int = Field(10, ge=1, description="How often workers look for such messages")
+    resume_on_start: bool = Field(True, description="A starting worker re-submits jobs left queued/running")
+    transient_retries: int = Field(5, ge=0)
+
+
+def make_app(settings: Settings | None = None, celery_settings: CelerySettings | None = None) -> Celery:
+    settings = settings or load_settings()
+    tuning = celery_settings or CelerySettings()
+    transport: dict[str, Any] = {
+        "visibility_timeout": tuning.visibility_timeout_s,
+        "unacked_restore_interval": tuning.restore_interval_s,
+        "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 30,
+    }
+    if tuning.key_prefix:
+        transport["global_keyprefix"] = tuning.key_prefix
+    app = Celery("fiscalocr", broker=settings.redis_url, set_as_current=False)
+    app.conf.update(
+        broker_transport_options=transport,
+        broker_connection_retry_on_startup=True,
+        result_backend=None,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=tuning.queue,
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5,
+                                   "interval_max": 2},
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_soft_time_limit=int(settings.page_timeout_s * 3 + 60),
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+    )
+    app.conf.fiscalocr_settings = settings
+    app.conf.fiscalocr_tuning = tuning
+    return app
+
+
+app = make_app()
+_tuning: CelerySettings = app.conf.fiscalocr_tuning
+_redis_clients: dict[str, Any] = {}
+
+
+def settings() -> Settings:
+    configured: Settings = app.conf.fiscalocr_settings
+    return configured
+
+
+def use_settings(new: Settings) -> None:
+    """Point the app at ``new`` (the API's settings may carry CLI overrides); call before first use."""
+    app.conf.broker_url = new.redis_url
+    app.conf.fiscalocr_settings = new
+    _redis_clients.clear()
+
+
+def page_task_id(job_id: str, page_number: int) -> str:
+    return f"{job_id}-page-{page_number}"
+
+
+def task_ids(job_id: str, pages_total: int) -> list[str]:
+    """Every task id a job can have (for revoking on cancel)."""
+    return [f"{job_id}-start", f"{job_id}-finalize",
+            *(page_task_id(job_id, n) for n in range(1, pages_total + 1))]
+
+
+def redis_key(*parts: object) -> str:
+    return _tuning.key_prefix + "fiscalocr:" + ":".join(str(p) for p in parts)
+
+
+def redis_client() -> Any:
+    """A shared redis-py client on the broker's URL (its pool reconnects after a fork)."""
+    url = settings().redis_url
+    if url not in _redis_clients:
+        import redis
+
+        _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+    return _redis_clients[url]
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    import redis
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    # DBAPIError covers connection drops; IntegrityError is a DBAPIError too but is never raised
+    # out of stages for duplicates (run_page swallows it), so retrying it is harmless.
+    return (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError, ConnectionError)
+
+
+class StageTask(Task):  # type: ignore[misc]
+    """Shared retry policy: transient infrastructure errors retry with capped exponential backoff;
+    typed failures and bugs fail the job with a stable code (never a silent loss)."""
+
+    abstract = True
+    max_retries = _tuning.transient_retries
+
+    def run_stage(self, job_id: str, stage: Any, *args: Any) -> Any:
+        from service.jobs import stages
+
+        try:
+            return stage(*args)
+        except _transient_errors() as exc:
+            if self.request.retries < self.max_retries and stages.job_state(job_id) in stages.ACTIVE_STATES:
+                countdown = min(60.0, 2.0 ** self.request.retries) * random.uniform(0.8, 1.2)
+                log.warning("transient error in %s for job %s, retry in %.1fs: %r", self.name, job_id,
+                            countdown, exc)
+                raise self.retry(exc=exc, countdown=countdown) from exc
+            stages.fail_from_exception(job_id, exc)
+        except Exception as exc:
+            if stages.job_state(job_id) in stages.ACTIVE_STATES:
+                stages.fail_from_exception(job_id, exc)
+            else:  # e.g. a duplicate finalize losing the race to one that already succeeded
+                log.info("%s for job %s ignored error after the job ended: %r", self.name, job_id, exc)
+        return None
+
+
+def _task(**options: Any) -> Callable[[Callable[..., None]], Any]:
+    """``app.task`` with a declared type (Celery ships no type hints)."""
+    register: Callable[[Callable[..., None]], Any] = app.task(**options)
+    return register
+
+
+def _on(signal: Any) -> Callable[[Callable[..., None]], Any]:
+    connect: Callable[[Callable[..., None]], Any] = signal.connect
+    return connect
+
+
+@_task(bind=True, base=StageTask, name="fiscalocr.start_job")
+def start_job(self: StageTask, job_id: str) -> None:
+    """Mark the job running, count pages, enqueue the missing ones (or finalize if none is missing)."""
+    from service.jobs import stages
+
+    pages = self.run_stage(job_id, stages.prepare, job_id)
+    if pages is None:
+        return
+    if not pages:
+        enqueue_finalize(job_id, force=True)
+        return
+    with app.producer_or_acquire() as producer:
+        for page in pages:
+            run_page.apply_async((job_id, page), task_id=page_task_id(job_id, page), producer=producer)
+    log.info("job %s: %d page tasks enqueued", job_id, len(pages))
+
+
+@_task(bind=True, base=StageTask, name="fiscalocr.run_page")
+def run_page(self: StageTask, job_id: str, page_number: int) -> None:
+    from service.jobs import stages
+
+    deliveries = int(_redis_incr(redis_key("page-deliveries", job_id, page_number)))
+    if deliveries > MAX_PAGE_DELIVERIES:
+        stages.fail(job_id, "worker_crashed",
+                    f"page {page_number} was started {deliveries - 1} times without finishing")
+        return
+    stored = self.run_stage(job_id, stages.run_page, job_id, page_number)
+    if stored and _all_pages_stored(job_id):
+        enqueue_finalize(job_id)
+
+
+@_task(bind=True, base=StageTask, name="fiscalocr.finalize")
+def finalize(self: StageTask, job_id: str) -> None:
+    from service.jobs import stages
+
+    self.run_stage(job_id, stages.finalize, job_id)
+
+
+@_task(bind=True, name="fiscalocr.webhook", max_retries=0)
+def deliver_webhook_task(self: Task, job_id: str, attempt: int | None = None) -> None:
+    """One webhook attempt; a retry is a new task with a countdown, so no worker slot sleeps."""
+    import asyncio
+
+    from service import webhooks
+    from service.jobs import stages
+
+    ctx = stages.context()
+    with Session(ctx.engine) as session:
+        url, payload = webhooks.build_payload(session, job_id)
+    if not url:
+        return
+    policy = webhooks.policy_from_settings(ctx.settings)
+    number = attempt or webhooks.previous_attempts(ctx.engine, job_id) + 1
+    outcome = asyncio.run(webhooks.attempt_delivery(
+        url, webhooks.encode_payload(payload), secret=ctx.settings.webhook_secret,
+        event=str(payload["event"]), attempt=number, policy=policy))
+    webhooks.db_recorder(ctx.engine, job_id)(url, outcome)
+    if not outcome.delivered and outcome.retryable and number < policy.max_attempts:
+        countdown = min(policy.delay_after(number), _tuning.visibility_timeout_s / 2)
+        deliver_webhook_task.apply_async((job_id, number + 1), countdown=countdown)
+
+
+def enqueue_finalize(job_id: str, *, force: bool = False) -> None:
+    """Enqueue finalize once per visibility window (``force`` on resume: the earlier one may be lost)."""
+    flag = redis_key("finalize-enqueued", job_id)
+    if not redis_client().set(flag, "1", nx=True, ex=_tuning.visibility_timeout_s) and not force:
+        return
+    finalize.apply_async((job_id,), task_id=f"{job_id}-finalize")
+
+
+def _all_pages_stored(job_id: str) -> bool:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from models import Job, JobState, PageResult
+    from service.jobs import stages
+
+    with Session(stages.context().engine) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.state != JobState.running.value:
+            return False
+        stored = session.exec(select(func.count()).select_from(PageResult)
+                              .where(PageResult.job_id == job_id)).one()
+        return int(stored) >= job.pages_total
+
+
+def _redis_incr(key: str) -> int:
+    client = redis_client()
+    value = client.incr(key)
+    client.expire(key, 7 * 24 * 3600)
+    return int(value)
+
+
+def submit_job(job_id: str) -> None:
+    start_job.apply_async((job_id,), task_id=f"{job_id}-start")
+
+
+def resume_pending() -> int:
+    """Re-submit every job left queued/running; returns how many."""
+    from service.jobs import stages
+
+    pending = stages.pending_jobs()
+    for job_id in pending:
+        submit_job(job_id)
+    if pending:
+        log.info("re-submitted %d queued/running jobs", len(pending))
+    return len(pending)
+
+
+# --- worker process lifecycle --------------------------------------------------------------------
+
+@_on(signals.worker_init)
+def _on_worker_init(**_: Any) -> None:
+    from service.db import upgrade
+    from service.logs import configure_logging
+
+    configure_logging(settings().log_level, settings().log_json)
+    if settings().run_migrations:
+        upgrade(settings().db_url)  # idempotent; serialised by an advisory lock on PostgreSQL
+
+
+@_on(signals.worker_process_init)
+def _on_worker_process_init(**_: Any) -> None:
+    from service.jobs import stages
+
+    # A forked child must not share the parent's pooled database connections.
+    stages.configure(settings()).engine.dispose(close=False)
+
+
+@_on(signals.worker_ready)
+def _on_worker_ready(**_: Any) -> None:
+    if not _tuning.resume_on_start:
+        return
+    try:
+        resume_pending()
+    except Exception:
+        log.exception("could not re-submit pending jobs on worker start")
+
+
+def run_worker(concurrency: int, *, loglevel: str = "INFO") -> None:
+    """Run a prefork worker in this process until it is stopped (``fiscalocr worker``)."""
+    app.worker_main(argv=["worker", "--pool=prefork", f"--concurrency={max(1, concurrency)}",
+                          f"--loglevel={loglevel}", "-Q", _tuning.queue, "--without-gossip",
+                          "--without-mingle", "-n", "fiscalocr@%h"])

@@ -1,0 +1,234 @@
+"""``fiscalocr`` command line: serve, worker, keys, extract, validate, openapi.
+
+Typed errors print ``error [code]: message`` on stderr and exit 2 (bad input) or 3 (environment:
+missing engine, fiscal layer, database); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ocr.errors import FiscalOCRError, InputError, InvalidPageRangeError
+from service.errors import ServiceError
+
+log = logging.getLogger("fiscalocr.cli")
+
+EXIT_INPUT = 2
+EXIT_ENVIRONMENT = 3
+_INPUT_SERVICE_CODES = {"validation_error", "bad_request", "unsupported_format", "payload_too_large"}
+
+
+def parse_pages(spec: str | None) -> tuple[int, ...] | None:
+    """'1-5,7' -> (1, 2, 3, 4, 5, 7); None or '' -> all pages."""
+    if not spec:
+        return None
+    pages: set[int] = set()
+    for part in spec.split(","):
+        first, _, last = part.strip().partition("-")
+        try:
+            start, end = int(first), int(last or first)
+        except ValueError as exc:
+            raise InvalidPageRangeError(f"invalid page range {spec!r}: use e.g. 1-5,7") from exc
+        if start < 1 or end < start or end - start > 100_000:
+            raise InvalidPageRangeError(f"invalid page range {part.strip()!r} in {spec!r}")
+        pages.update(range(start, end + 1))
+    return tuple(sorted(pages))
+
+
+def _settings(**overrides: Any) -> Any:
+    from service.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = _settings(data_dir=args.data_dir, workers=args.workers)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,
+                timeout_graceful_shutdown=10)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.runner != "celery":
+        raise ServiceError("bad_request", "`fiscalocr worker` runs the Celery worker: set "
+                           "FISCALOCR_RUNNER=celery (the embedded runner works inside `fiscalocr serve`)")
+    from service.celery_app import run_worker
+
+    run_worker(args.concurrency or settings.workers, loglevel=settings.log_level)
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from service.auth import create_key
+    from service.db import make_engine, session_scope, upgrade
+
+    settings = _settings(data_dir=args.data_dir)
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    with session_scope(engine) as session:
+        key, row = create_key(session, args.tenant, args.name)
+    engine.dispose()
+    print(f"tenant: {args.tenant}")
+    print(f"key name: {row.name}")
+    print("the key is shown once; store it now:")
+    print(key)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from ocr import pipeline
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise InputError(f"no such file: {path}")
+    defaults = pipeline.ExtractOptions()
+    options = pipeline.ExtractOptions(engine=args.engine or defaults.engine, dpi=args.dpi or defaults.dpi,
+                                      pages=parse_pages(args.pages), debug_dir=args.debug_dir)
+
+    def progress(done: int, total: int) -> None:
+        log.info("page %d/%d", done, total)
+
+    extraction = pipeline.extract(path, options, progress)
+    if not args.no_validate:
+        from service import fiscal_bridge
+
+        extraction = fiscal_bridge.enrich(extraction)
+    _write_json(args.out, extraction.model_dump(mode="json"))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ocr.contract import Extraction, Source
+    from service import fiscal_bridge
+    from service.schemas import TablesOnly
+
+    path = Path(args.tables)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    if isinstance(data, dict) and "source" not in data:
+        tables = TablesOnly.model_validate(data).tables
+        extraction = Extraction(source=Source(filename=path.name, sha256="", pages=0), tables=tables)
+    else:
+        extraction = Extraction.model_validate(data)
+    _write_json(args.out, fiscal_bridge.enrich(extraction).model_dump(mode="json"))
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from service import openapi
+
+    if args.check:
+        current = openapi.COMMITTED.read_text(encoding="utf-8") if openapi.COMMITTED.is_file() else ""
+        if current != openapi.render():
+            print(f"{openapi.COMMITTED} is out of date: run `fiscalocr openapi`", file=sys.stderr)
+            return 1
+        return 0
+    if args.out == "-":
+        sys.stdout.write(openapi.render())
+    else:
+        print(openapi.write(Path(args.out) if args.out else openapi.COMMITTED))
+    return 0
+
+
+def _write_json(out: str | None, data: Any) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if not out or out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fiscalocr", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API (embedded worker pool by default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", type=Path, help="overrides FISCALOCR_DATA_DIR")
+    serve.add_argument("--workers", type=int, help="page worker processes (default: cores)")
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the Celery worker (FISCALOCR_RUNNER=celery)")
+    worker.add_argument("--concurrency", type=int)
+    worker.set_defaults(handler=cmd_worker)
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="create an API key (printed alone on the last line)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--name", help="label of the key, recorded as the author of corrections")
+    create.add_argument("--data-dir", type=Path, help="overrides FISCALOCR_DATA_DIR")
+    create.set_defaults(handler=cmd_keys_create)
+
+    extract = sub.add_parser("extract", help="scanned file -> Extraction JSON (with records and findings)")
+    extract.add_argument("file")
+    extract.add_argument("--out", "-o", required=True, help="output JSON file ('-' for stdout)")
+    extract.add_argument("--engine", choices=["rapidocr", "tesseract"])
+    extract.add_argument("--dpi", type=int)
+    extract.add_argument("--pages", help="e.g. 1-5,7 (default: all)")
+    extract.add_argument("--debug-dir", type=Path)
+    extract.add_argument("--no-validate", action="store_true", help="skip the fiscal layer")
+    extract.set_defaults(handler=cmd_extract)
+
+    validate = sub.add_parser("validate", help="Extraction JSON (or {'tables': [...]}) -> records + findings")
+    validate.add_argument("tables")
+    validate.add_argument("--out", "-o", help="output JSON file (default stdout)")
+    validate.set_defaults(handler=cmd_validate)
+
+    spec = sub.add_parser("openapi", help="write openapi/openapi.json from the app")
+    spec.add_argument("--out", help="path, or '-' for stdout (default: the committed file)")
+    spec.add_argument("--check", action="store_true", help="exit 1 if the committed file is out of date")
+    spec.set_defaults(handler=cmd_openapi)
+    return parser
+
+
+def _exit_code(code: str, is_input: bool) -> int:
+    return EXIT_INPUT if is_input or code in _INPUT_SERVICE_CODES else EXIT_ENVIRONMENT
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from service.logs import configure_logging
+
+    serving = args.command in ("serve", "worker")
+    configure_logging("INFO", json_logs=serving)
+    if not serving:  # migration chatter is noise around a one-shot command's output
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except FiscalOCRError as exc:
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return _exit_code(exc.code, isinstance(exc, InputError))
+    except ServiceError as exc:
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return _exit_code(exc.code, False)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"error [validation_error]: {exc.error_count()} problem(s), first at "
+              f"{'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
+        return EXIT_INPUT
+    except (OSError, NotImplementedError) as exc:
+        print(f"error [environment]: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except KeyboardInterrupt:
+        return 130
+
+
+def main() -> None:
+    sys.exit(run())

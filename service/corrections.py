@@ -1,0 +1,43 @@
+"""A reviewer corrects one cell: record who/when/old/new, then recompute the document's records and
+findings with the fiscal layer, all in one transaction (nothing changes if the fiscal layer fails)."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from sqlmodel import Session, select
+
+from models import Cell, Correction, Document, Table, utcnow
+from service import fiscal_bridge, results
+from service.auth import Principal
+from service.errors import not_found
+
+log = logging.getLogger(__name__)
+
+
+def correct_cell(session: Session, document: Document, cell_id: int, text: str,
+                 principal: Principal) -> tuple[Cell, Correction, int, dict[str, int]]:
+    cell = session.exec(select(Cell).where(Cell.id == cell_id, Cell.document_id == document.id)).first()
+    if cell is None:
+        raise not_found("cell", cell_id)
+    table = session.get(Table, cell.table_id)
+    assert table is not None
+    correction = Correction(document_id=document.id, cell_id=cell_id, table_ref=table.ref, row=cell.row,
+                            col=cell.col, old_text=cell.text, new_text=text, who=principal.key_name,
+                            created_at=utcnow())
+    cell.text = text
+    cell.corrected = True
+    session.add_all([cell, correction])
+    session.flush()
+    extraction = fiscal_bridge.enrich(results.load_extraction(session, document))
+    results.clear_results(session, document.id, keep_tables=True)
+    results.persist_validation(session, document.id, extraction)
+    results.update_table_kinds(session, document.id, extraction)
+    document.updated_at = utcnow()
+    session.add(document)
+    session.commit()
+    log.info("cell corrected", extra={"document_id": document.id, "cell_id": cell_id,
+                                      "who": principal.key_name})
+    severities = dict(Counter(str(f.severity) for f in extraction.findings))
+    return cell, correction, len(extraction.records), severities

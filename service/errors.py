@@ -1,0 +1,142 @@
+"""One error shape everywhere: ``{"code", "message", "detail"}``, and the code -> HTTP status map.
+
+Codes come from ``ocr.errors`` (stable, machine-readable) and from the service itself. Anything not
+anticipated becomes 500 ``internal_error`` with no internals in the body (details go to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ocr.errors import FiscalOCRError
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE: dict[str, int] = {
+    # ocr.errors
+    "invalid_input": 400,
+    "invalid_page_range": 400,
+    "unsupported_format": 415,
+    "pdf_encrypted": 422,
+    "pdf_corrupt": 422,
+    "document_empty": 422,
+    "too_many_pages": 413,
+    "page_too_large": 413,
+    "processing_timeout": 503,
+    "engine_unavailable": 503,
+    # service/netguard + service/fetch
+    "fetch_refused_address": 422,
+    "fetch_failed": 422,
+    "fetch_timeout": 422,
+    "fetch_too_many_redirects": 422,
+    "fetch_too_large": 413,
+    # service
+    "bad_request": 400,
+    "unauthenticated": 401,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "document_not_ready": 409,
+    "job_finished": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "validation_error": 422,
+    "too_many_jobs": 429,
+    "fiscal_unavailable": 503,
+    "service_unavailable": 503,
+    "internal_error": 500,
+}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    detail: dict[str, Any] | list[Any] | None = None
+
+
+class ServiceError(Exception):
+    """A failure the service reports on purpose; ``status`` defaults from the code."""
+
+    def __init__(self, code: str, message: str, *, status: int | None = None,
+                 detail: dict[str, Any] | list[Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_BY_CODE.get(code, 400)
+        self.detail = detail
+        self.headers = headers
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised inside worker processes too: keep code/status/detail across pickling.
+        return (_rebuild_service_error, (self.code, self.message, self.status, self.detail))
+
+
+def _rebuild_service_error(code: str, message: str, status: int, detail: Any) -> ServiceError:
+    return ServiceError(code, message, status=status, detail=detail)
+
+
+def not_found(what: str, ident: object) -> ServiceError:
+    return ServiceError("not_found", f"{what} {ident} not found", detail={"resource": what})
+
+
+def status_for(code: str) -> int:
+    return STATUS_BY_CODE.get(code, 400)
+
+
+def error_response(code: str, message: str, status: int, detail: Any = None,
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(code=code, message=message, detail=detail)
+    return JSONResponse(body.model_dump(), status_code=status, headers=dict(headers) if headers else None)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in [
+        (400, "Bad request"), (401, "Missing or unknown API key"), (404, "Not found (or another tenant's)"),
+        (422, "Validation error"),
+    ]
+}
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service(_: Request, exc: ServiceError) -> JSONResponse:
+        return error_response(exc.code, exc.message, exc.status, exc.detail, exc.headers)
+
+    @app.exception_handler(FiscalOCRError)
+    async def _library(_: Request, exc: FiscalOCRError) -> JSONResponse:
+        return error_response(exc.code, exc.message, status_for(exc.code), exc.detail or None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_plain_error(e) for e in exc.errors()]
+        return error_response("validation_error", "request did not validate", 422, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(
+            exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
+        return error_response(code, str(exc.detail), exc.status_code, None, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response("internal_error", "internal error", 500)
+
+
+def _plain_error(error: Any) -> dict[str, Any]:
+    """A JSON-safe copy of one pydantic error (``ctx`` may hold exception objects, input may be bytes)."""
+    return {
+        "loc": [str(part) for part in error.get("loc", ())],
+        "msg": str(error.get("msg", "")),
+        "type": str(error.get("type", "")),
+    }

@@ -1,0 +1,52 @@
+"""Records as CSV or XLSX downloads. Amounts stay text (the decimal string as read), never floats."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+
+from ocr.contract import Record
+
+FIXED_COLUMNS = ("table", "form", "kind", "page", "row", "code", "name", "level", "parent", "unit")
+
+
+def _columns(records: list[Record]) -> tuple[list[str], list[str]]:
+    """Canonical field ids and printed headers, in order of first appearance."""
+    fields: dict[str, None] = {}
+    values: dict[str, None] = {}
+    for record in records:
+        fields.update(dict.fromkeys(record.fields))
+        values.update(dict.fromkeys(record.values))
+    return list(fields), list(values)
+
+
+def record_rows(records: list[Record]) -> list[list[Any]]:
+    field_ids, headers = _columns(records)
+    rows: list[list[Any]] = [[*FIXED_COLUMNS, *field_ids, *(f"printed:{h}" for h in headers)]]
+    for record in records:
+        fixed = [getattr(record, name) for name in FIXED_COLUMNS]
+        rows.append([*("" if v is None else v for v in fixed),
+                     *(record.fields.get(f) or "" for f in field_ids),
+                     *(record.values.get(h) or "" for h in headers)])
+    return rows
+
+
+def to_csv(records: list[Record]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(record_rows(records))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: spreadsheet apps then read UTF-8
+
+
+def to_xlsx(records: list[Record]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("records")
+    for row in record_rows(records):
+        # str() keeps "1200.50" as written; a number cell would drop the trailing zero.
+        sheet.append([value if isinstance(value, int) and not isinstance(value, bool) else str(value)
+                      for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,112 @@
+"""Turn a received upload into a Document + queued Job (deduplicated per tenant by SHA-256)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from models import Document, Job, JobState, new_id
+from service.auth import Principal
+from service.errors import ServiceError
+from service.jobs.base import JobRunner
+from service.settings import Settings
+from service.storage import Storage
+from service.uploads import ReceivedUpload
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    document_id: str
+    job_id: str
+    duplicate: bool
+
+
+def check_callback_url(url: str | None) -> str | None:
+    """Syntax only: the webhook sender vets the address (netguard) when it delivers."""
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if len(url) > 2048 or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ServiceError("validation_error", "callback_url must be an absolute http(s) URL",
+                           detail=[{"loc": ["body", "callback_url"], "msg": "invalid URL",
+                                    "type": "value_error"}])
+    return url
+
+
+def latest_job(session: Session, document_id: str) -> Job | None:
+    return session.exec(select(Job).where(Job.document_id == document_id)
+                        .order_by(col(Job.created_at).desc())).first()
+
+
+def ingest(session: Session, storage: Storage, runner: JobRunner, settings: Settings, principal: Principal, *,
+           upload: ReceivedUpload, callback_url: str | None) -> Ingested:
+    """Store the upload (or find the same file already stored) and make sure a job exists for it."""
+    try:
+        existing = _find_document(session, principal.tenant_id, upload.sha256)
+        if existing is not None:
+            return _reuse(session, runner, settings, principal, existing, callback_url=callback_url)
+        _check_queue(session, settings, principal)
+        document = Document(id=new_id(), tenant_id=principal.tenant_id, filename=upload.filename,
+                            sha256=upload.sha256, size=upload.size, content_type=upload.content_type,
+                            storage_key="")
+        document.storage_key = f"{principal.tenant_id}/{document.id}"
+        job = _new_job(document.id, principal, settings, callback_url)
+        session.add(document)
+        session.add(job)
+        try:
+            session.flush()
+        except IntegrityError:  # the same file uploaded concurrently: the first one wins
+            session.rollback()
+            found = _find_document(session, principal.tenant_id, upload.sha256)
+            if found is None:
+                raise
+            return _reuse(session, runner, settings, principal, found, callback_url=callback_url)
+        storage.adopt(upload.temp_path, document.storage_key)
+        session.commit()
+    finally:
+        upload.temp_path.unlink(missing_ok=True)
+    log.info("document stored", extra={"document_id": document.id, "size": upload.size, "job": job.id})
+    runner.submit(job.id)
+    return Ingested(document.id, job.id, duplicate=False)
+
+
+def _find_document(session: Session, tenant_id: int, sha256: str) -> Document | None:
+    return session.exec(select(Document).where(Document.tenant_id == tenant_id,
+                                               Document.sha256 == sha256)).first()
+
+
+def _new_job(document_id: str, principal: Principal, settings: Settings, callback_url: str | None) -> Job:
+    return Job(id=new_id(), document_id=document_id, tenant_id=principal.tenant_id, callback_url=callback_url,
+               options={"engine": settings.engine, "dpi": settings.dpi})
+
+
+def _reuse(session: Session, runner: JobRunner, settings: Settings, principal: Principal,
+           document: Document, *, callback_url: str | None) -> Ingested:
+    """Same file again: return its job, or start a new one if the last one failed or was cancelled."""
+    job = latest_job(session, document.id)
+    if job is not None and job.state not in (JobState.failed.value, JobState.cancelled.value):
+        return Ingested(document.id, job.id, duplicate=True)
+    _check_queue(session, settings, principal)
+    job = _new_job(document.id, principal, settings, callback_url)
+    document.status = JobState.queued.value
+    session.add(job)
+    session.add(document)
+    session.commit()
+    runner.submit(job.id)
+    return Ingested(document.id, job.id, duplicate=True)
+
+
+def _check_queue(session: Session, settings: Settings, principal: Principal) -> None:
+    queued = session.exec(select(func.count()).select_from(Job).where(
+        Job.tenant_id == principal.tenant_id, Job.state == JobState.queued.value)).one()
+    if queued >= settings.max_queued_jobs_per_tenant:
+        raise ServiceError("too_many_jobs", f"{queued} jobs already queued; try again later",
+                           headers={"Retry-After": "30"}, detail={"queued": queued})

@@ -1,0 +1,189 @@
+"""In-process runner: one coordinator thread per active job, pages read in a process pool.
+
+OCR is CPU-bound, so pages go to ``WORKERS`` processes (spawned, not forked: the parent has threads
+and open database connections). A coordinator keeps at most ``WORKERS`` pages of its job in flight,
+checks for cancellation before each page, then finalizes. Jobs are rows in the database, so
+``start`` resumes whatever a previous process left queued or running.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    CancelledError,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
+
+from models import JobState
+from service.jobs import stages
+from service.logs import job_context
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_POOL_CRASHES_PER_JOB = 2
+SHUTDOWN_GRACE_S = 5.0
+
+
+class _StoppedError(Exception):
+    """The runner is shutting down: leave the job as it is, a later start resumes it."""
+
+
+class EmbeddedRunner:
+    name = "embedded"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._active: set[str] = set()
+        self._cancelled: set[str] = set()
+        self._stopping = threading.Event()
+        self._pool: ProcessPoolExecutor | None = None
+        self._coordinators: ThreadPoolExecutor | None = None
+        self._running: list[Future[None]] = []
+
+    # -- JobRunner -------------------------------------------------------------------------------
+    def start(self) -> None:
+        stages.configure(self.settings)
+        self._stopping.clear()
+        self._pool = self._new_pool()
+        self._coordinators = ThreadPoolExecutor(self.settings.concurrent_jobs,
+                                                thread_name_prefix="fiscalocr-job")
+        resumed = stages.pending_jobs()
+        for job_id in resumed:
+            self.submit(job_id)
+        log.info("embedded runner started: %d page workers, %d resumed jobs", self.settings.workers,
+                 len(resumed))
+
+    def submit(self, job_id: str) -> None:
+        with self._lock:
+            if self._stopping.is_set() or self._coordinators is None or job_id in self._active:
+                return
+            self._active.add(job_id)
+            self._cancelled.discard(job_id)
+            self._running = [f for f in self._running if not f.done()]
+            self._running.append(self._coordinators.submit(self._run_job, job_id))
+
+    def cancel(self, job_id: str) -> None:
+        with self._lock:
+            if job_id in self._active:
+                self._cancelled.add(job_id)
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            pool, coordinators, running = self._pool, self._coordinators, list(self._running)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        wait(running, timeout=SHUTDOWN_GRACE_S)
+        if pool is not None:
+            _terminate_workers(pool)
+        if coordinators is not None:
+            coordinators.shutdown(wait=False, cancel_futures=True)
+        log.info("embedded runner stopped")
+
+    def ready(self) -> bool:
+        return not self._stopping.is_set() and self._pool is not None and not _is_broken(self._pool)
+
+    # -- work ------------------------------------------------------------------------------------
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=stages.configure, initargs=(self.settings,))
+
+    def _run_job(self, job_id: str) -> None:
+        with job_context(job_id):
+            try:
+                self._run_job_stages(job_id)
+            except _StoppedError:
+                log.info("runner stopping; job left for resume")
+            except Exception as exc:
+                stages.fail_from_exception(job_id, exc)
+            finally:
+                with self._lock:
+                    self._active.discard(job_id)
+                    self._cancelled.discard(job_id)
+
+    def _run_job_stages(self, job_id: str) -> None:
+        crashes = 0
+        while True:
+            pages = stages.prepare(job_id)
+            if pages is None:
+                return
+            try:
+                if not self._read_pages(job_id, pages):
+                    return
+                break
+            except BrokenProcessPool:
+                if self._stopping.is_set():
+                    raise _StoppedError() from None
+                crashes += 1
+                self._replace_broken_pool()
+                if crashes > MAX_POOL_CRASHES_PER_JOB:
+                    stages.fail(job_id, "worker_crashed", "a page worker process died repeatedly on this job")
+                    return
+                log.warning("page worker died; retrying the job's remaining pages")
+        stages.finalize(job_id)
+
+    def _read_pages(self, job_id: str, pages: list[int]) -> bool:
+        """Run the pages through the pool; False if the job was cancelled on the way."""
+        todo: Iterator[int] = iter(pages)
+        in_flight: set[Future[bool]] = set()
+        while True:
+            while len(in_flight) < self.settings.workers and not self._should_stop(job_id):
+                page = next(todo, None)
+                if page is None:
+                    break
+                in_flight.add(self._submit_page(job_id, page))
+            if not in_flight:
+                break
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    future.result()
+                except CancelledError:
+                    raise _StoppedError() from None
+        if self._stopping.is_set():
+            raise _StoppedError()
+        return not self._should_stop(job_id)
+
+    def _submit_page(self, job_id: str, page: int) -> Future[bool]:
+        pool = self._pool
+        if pool is None or self._stopping.is_set():
+            raise _StoppedError()
+        try:
+            return pool.submit(stages.run_page, job_id, page)
+        except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
+            if self._stopping.is_set():
+                raise _StoppedError() from exc
+            raise
+
+    def _should_stop(self, job_id: str) -> bool:
+        if self._stopping.is_set() or job_id in self._cancelled:
+            return True
+        return stages.job_state(job_id) != JobState.running.value
+
+    def _replace_broken_pool(self) -> None:
+        with self._lock:
+            if self._pool is not None and _is_broken(self._pool):
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+
+
+def _is_broken(pool: ProcessPoolExecutor) -> bool:
+    return bool(getattr(pool, "_broken", False))
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop page workers still busy after the grace period (their pages are redone on resume)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()

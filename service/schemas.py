@@ -1,0 +1,149 @@
+"""Request and response bodies of the HTTP API (the contract's models are reused where they fit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ocr.contract import Extraction, Finding, Record, Table
+
+
+class UploadAccepted(BaseModel):
+    document_id: str
+    job_id: str
+    duplicate: bool
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobOut(BaseModel):
+    job_id: str
+    document_id: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    pages_done: int
+    pages_total: int
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: JobError | None
+
+
+class DocumentOut(BaseModel):
+    document_id: str
+    filename: str
+    sha256: str
+    size: int
+    content_type: str
+    pages: int | None
+    status: str
+    job_id: str | None
+    created_at: datetime
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class DocumentSummary(BaseModel):
+    tables: int
+    tables_by_kind: dict[str, int]
+    tables_by_form: dict[str, int]
+    records: int
+    findings_by_severity: dict[str, int]
+    corrections: int
+
+
+class DocumentDetail(DocumentOut):
+    job: JobOut | None
+    summary: DocumentSummary
+
+
+class TableOut(BaseModel):
+    table_id: str
+    page: int
+    kind: str | None
+    form: str | None
+    title: str | None
+    unit: str | None
+    department: str | None
+    n_rows: int
+    n_cols: int
+    bbox: list[int]
+    continues: str | None
+    notes: list[str]
+
+
+class CellOut(BaseModel):
+    cell_id: int
+    row: int
+    col: int
+    row_span: int
+    col_span: int
+    text: str
+    confidence: float
+    bbox: list[int]
+    corrected: bool
+
+
+class TableDetail(TableOut):
+    cells: list[CellOut]
+
+
+class TableList(BaseModel):
+    tables: list[TableOut]
+
+
+class RecordList(BaseModel):
+    records: list[Record]
+
+
+class FindingList(BaseModel):
+    findings: list[Finding]
+
+
+class CellPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=1000, description="The corrected text of the cell")
+
+
+class CorrectionOut(BaseModel):
+    correction_id: int
+    cell_id: int
+    table_id: str
+    row: int
+    col: int
+    old: str
+    new: str
+    who: str
+    at: datetime
+
+
+class CellPatched(BaseModel):
+    cell: CellOut
+    correction: CorrectionOut
+    records: int
+    findings_by_severity: dict[str, int]
+
+
+class TablesOnly(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tables: list[Table]
+
+
+class ValidateResult(BaseModel):
+    records: list[Record]
+    findings: list[Finding]
+
+
+ValidateBody = TablesOnly | Extraction

@@ -1,0 +1,194 @@
+"""Receive a multipart upload as a stream: chunks go to a temporary file while being hashed and
+counted, and the request is cut off with 413 the moment the limit is passed (nothing is buffered
+whole in memory). The stored type is decided by magic bytes, never by the client's claim."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
+
+from service.errors import ServiceError
+from service.storage import Storage
+
+FILE_FIELD = "file"
+MAX_FIELD_BYTES = 4096
+MULTIPART_ENVELOPE_BYTES = 64 * 1024  # boundaries, part headers and small fields around the file
+_SNIFF_BYTES = 1024
+_UNSAFE_FILENAME_RE = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """PDF, PNG, JPEG or TIFF by their leading bytes; None for anything else."""
+    for magic, content_type in MAGIC:
+        if head.startswith(magic):
+            return content_type
+    # PDF readers accept the header anywhere in the first KiB (after junk some scanners prepend).
+    if b"%PDF-" in head[:_SNIFF_BYTES]:
+        return "application/pdf"
+    return None
+
+
+@dataclass
+class ReceivedUpload:
+    temp_path: Path
+    filename: str
+    size: int
+    sha256: str
+    content_type: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _PartState:
+    def __init__(self) -> None:
+        self.header_name = bytearray()
+        self.header_value = bytearray()
+        self.headers: dict[str, bytes] = {}
+        self.name: str | None = None
+        self.filename: str | None = None
+        self.buffer = bytearray()
+
+
+class _StreamingForm:
+    """Callbacks for python-multipart's low-level parser: the file part streams to ``out``."""
+
+    def __init__(self, out: BinaryIO, max_bytes: int) -> None:
+        self.out = out
+        self.max_bytes = max_bytes
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.head = bytearray()
+        self.file_seen = False
+        self.filename = "upload"
+        self.fields: dict[str, str] = {}
+        self.part = _PartState()
+
+    def callbacks(self) -> dict[str, object]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: self.part.header_name.extend(d[s:e]),
+            "on_header_value": lambda d, s, e: self.part.header_value.extend(d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self.part = _PartState()
+
+    def _header_end(self) -> None:
+        self.part.headers[self.part.header_name.decode("latin-1").lower()] = bytes(self.part.header_value)
+        self.part.header_name.clear()
+        self.part.header_value.clear()
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self.part.headers.get("content-disposition", b""))
+        self.part.name = options.get(b"name", b"").decode("utf-8", "replace") or None
+        raw_filename = options.get(b"filename")
+        self.part.filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
+        if self.part.name == FILE_FIELD:
+            if self.file_seen:
+                raise _invalid("send exactly one 'file' part")
+            self.file_seen = True
+            self.filename = clean_filename(self.part.filename)
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self.part.name != FILE_FIELD:
+            self.part.buffer.extend(chunk)
+            if len(self.part.buffer) > MAX_FIELD_BYTES:
+                raise ServiceError("payload_too_large", f"form field {self.part.name!r} is too long",
+                                   detail={"limit": MAX_FIELD_BYTES})
+            return
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise too_large(self.max_bytes)
+        if len(self.head) < _SNIFF_BYTES:
+            self.head.extend(chunk[: _SNIFF_BYTES - len(self.head)])
+        self.digest.update(chunk)
+        self.out.write(chunk)
+
+    def _part_end(self) -> None:
+        if self.part.name and self.part.name != FILE_FIELD:
+            self.fields[self.part.name] = self.part.buffer.decode("utf-8", "replace")
+
+
+def too_large(limit: int) -> ServiceError:
+    return ServiceError("payload_too_large", f"upload exceeds the limit of {limit} bytes",
+                        detail={"limit": limit})
+
+
+def _invalid(message: str, field_name: str = FILE_FIELD) -> ServiceError:
+    return ServiceError("validation_error", message, detail=[{"loc": ["body", field_name], "msg": message,
+                                                              "type": "value_error"}])
+
+
+def clean_filename(raw: str | None) -> str:
+    name = _UNSAFE_FILENAME_RE.sub("_", (raw or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return name[:255] or "upload"
+
+
+def check_declared_length(request: Request, limit: int) -> None:
+    """Refuse at once when Content-Length already says the body is too big (no byte is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + MULTIPART_ENVELOPE_BYTES:
+        raise too_large(limit)
+
+
+def _boundary(request: Request) -> bytes:
+    media_type, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if media_type != b"multipart/form-data" or not boundary:
+        raise ServiceError("unsupported_media_type",
+                           "send the document as multipart/form-data (field 'file')", status=415)
+    return boundary
+
+
+async def receive_upload(request: Request, storage: Storage, max_bytes: int) -> ReceivedUpload:
+    """Stream the request's multipart body to a temp file in ``storage``; the caller adopts or deletes it."""
+    check_declared_length(request, max_bytes)
+    boundary = _boundary(request)
+    temp = storage.temp_path()
+    try:
+        with temp.open("wb") as out:
+            form = _StreamingForm(out, max_bytes)
+            parser = MultipartParser(boundary, form.callbacks())  # type: ignore[arg-type]
+            async for chunk in request.stream():
+                parser.write(chunk)
+            parser.finalize()
+        return _finish(temp, form)
+    except MultipartParseError as exc:
+        temp.unlink(missing_ok=True)
+        raise ServiceError("bad_request", f"malformed multipart body: {exc}") from exc
+    except ClientDisconnect as exc:
+        temp.unlink(missing_ok=True)
+        raise ServiceError("bad_request", "client disconnected during upload") from exc
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _finish(temp: Path, form: _StreamingForm) -> ReceivedUpload:
+    if not form.file_seen:
+        raise _invalid("the multipart field 'file' is required")
+    if form.size == 0:
+        raise ServiceError("document_empty", "the uploaded file is empty")
+    content_type = sniff_content_type(bytes(form.head))
+    if content_type is None:
+        raise ServiceError("unsupported_format", "only PDF, PNG, JPEG and TIFF files are accepted",
+                           detail={"filename": form.filename})
+    return ReceivedUpload(temp, form.filename, form.size, form.digest.hexdigest(), content_type, form.fields)

@@ -1,0 +1,43 @@
+"""Shared helpers for the fiscal tests: money-cell populations and cell edits."""
+
+from __future__ import annotations
+
+from fiscal.amounts import AmountKind
+from fiscal.layout import Amount
+from fiscal.pipeline import Validation
+from ocr.contract import Table
+
+MONEY_FAMILIES = ("final", "budget")
+
+
+def money_cells(result: Validation) -> list[Amount]:
+    """Every printed amount of the recognised final-account / budget tables."""
+    out = []
+    for sheet in result.sheets:
+        if sheet.kind.family not in MONEY_FAMILIES:
+            continue
+        for line in sheet.lines:
+            out.extend(a for a in line.amounts if a.parsed.kind is AmountKind.NUMBER and a.col >= 0)
+    return out
+
+
+def with_cell(tables: list[Table], table_id: str, cell: tuple[int, int], text: str,
+              confidence: float | None = None) -> list[Table]:
+    out = []
+    for table in tables:
+        if table.id == table_id:
+            cells = []
+            for c in table.cells:
+                if (c.row, c.col) == cell:
+                    update: dict[str, object] = {"text": text}
+                    if confidence is not None:
+                        update["confidence"] = confidence
+                    c = c.model_copy(update=update)
+                cells.append(c)
+            table = table.model_copy(update={"cells": cells})
+        out.append(table)
+    return out
+
+
+def blamed(findings: list, table_id: str, cell: tuple[int, int]) -> bool:
+    return any(f.table == table_id and tuple(cell) in [tuple(c) for c in f.cells] for f in findings)
