@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="render a scan corpus with ground truth")
     gen.add_argument("--out", required=True)
-    gen.add_argument("--size", choices=("small", "large"), default="small")
+    gen.add_argument("--size", choices=("small", "medium", "large"), default="small")
     gen.add_argument("--seed", type=int, default=20240)
     gen.set_defaults(handler=_generate)
     run = sub.add_parser("run", help="benchmark engines (and peers) on a corpus")
@@ -56,11 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--json", default=None, help="write the machine-readable report here")
     run.add_argument("--no-ctdar", action="store_true", help="skip the cTDaR structure pages")
     run.add_argument("--no-realscans", action="store_true", help="skip the hand-annotated real scans")
-    run.add_argument("--overlays", default=None, help="write truth/prediction overlay PNGs for failing tables here")
+    run.add_argument(
+        "--overlays", default=None, help="write truth/prediction overlay PNGs for failing tables here"
+    )
     run.set_defaults(handler=_run)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     handler = args.handler
     return int(handler(args))
 

@@ -58,7 +58,9 @@ def seed_tables(key: str) -> tuple[Table, ...]:
     text = (SHARED / SEEDS[key]).read_text(encoding="utf-8")
     tables = parse_text_document(text).tables
     notes = _notes_after_tables(text.splitlines())
-    return tuple(t.model_copy(update={"notes": notes[i] if i < len(notes) else []}) for i, t in enumerate(tables))
+    return tuple(
+        t.model_copy(update={"notes": notes[i] if i < len(notes) else []}) for i, t in enumerate(tables)
+    )
 
 
 def _notes_after_tables(lines: list[str]) -> list[list[str]]:
@@ -70,7 +72,7 @@ def _notes_after_tables(lines: list[str]) -> list[list[str]]:
             continue
         while index < len(lines) and "\t" in lines[index]:
             index += 1
-        following = [line.strip() for line in lines[index:index + 6] if line.strip()][:2]
+        following = [line.strip() for line in lines[index : index + 6] if line.strip()][:2]
         notes.append([line for line in following if line.startswith("注")][:1])
     return notes
 
@@ -78,9 +80,13 @@ def _notes_after_tables(lines: list[str]) -> list[list[str]]:
 def _style_for(table: Table, spec: DocSpec, rng: np.random.Generator) -> PageStyle:
     fonts = sorted(FONTS)
     body_pt = 10.0 if table.n_cols <= 6 else 9.0 if table.n_cols <= 10 else 8.0
-    return PageStyle(dpi=spec.dpi, font=fonts[int(rng.integers(0, len(fonts)))], body_pt=body_pt,
-                     line_px=int(rng.integers(1, 4)) if spec.dpi >= 300 else int(rng.integers(1, 3)),
-                     landscape=table.n_cols >= 9)
+    return PageStyle(
+        dpi=spec.dpi,
+        font=fonts[int(rng.integers(0, len(fonts)))],
+        body_pt=body_pt,
+        line_px=int(rng.integers(1, 4)) if spec.dpi >= 300 else int(rng.integers(1, 3)),
+        landscape=table.n_cols >= 9,
+    )
 
 
 def _seed_pages(spec: DocSpec, rng: np.random.Generator) -> list[tuple[RenderedPage, PageStyle]]:
@@ -88,7 +94,7 @@ def _seed_pages(spec: DocSpec, rng: np.random.Generator) -> list[tuple[RenderedP
     style = _style_for(max(tables, key=lambda t: t.n_cols), spec, rng)
     if spec.layout == "pair":
         return [(render_page([Fragment(t, list(range(t.n_rows))) for t in tables], style), style)]
-    pages = []
+    pages: list[tuple[RenderedPage, PageStyle]] = []
     width, height = style.size_px
     usable = height - 2 * style.margin_px
     for table in tables:
@@ -100,7 +106,9 @@ def _seed_pages(spec: DocSpec, rng: np.random.Generator) -> list[tuple[RenderedP
             layout = layout_table(table, style, width - 2 * style.margin_px)
         if spec.layout == "split":
             first = head + sum(layout.row_heights) // 2 + sum(layout.row_heights[:2])
-            row_pages = split_rows(table, layout, usable - head, spec.repeat_header, first_available=first - head)
+            row_pages = split_rows(
+                table, layout, usable - head, spec.repeat_header, first_available=first - head
+            )
         else:
             row_pages = split_rows(table, layout, usable - head, spec.repeat_header)
         for number, rows in enumerate(row_pages):
@@ -110,7 +118,7 @@ def _seed_pages(spec: DocSpec, rng: np.random.Generator) -> list[tuple[RenderedP
 
 
 def _pdf_pages(spec: DocSpec) -> list[tuple[RenderedPage, PageStyle]]:
-    pages = []
+    pages: list[tuple[RenderedPage, PageStyle]] = []
     for page_number in spec.items:
         truth = page_truth(SHARED / "realdata" / "reports" / spec.source, page_number, spec.dpi)
         rendered = RenderedPage(image=truth.image, tables=truth.tables, text=truth.text)
@@ -128,25 +136,54 @@ def build_document(spec: DocSpec, out_dir: Path, seed: int) -> dict[str, object]
     page_entries = []
     for number, (page, style) in enumerate(rendered, start=1):
         damage = replace(degrade.sample_damage(rng, spec.level), quarter_turns=spec.quarter_turns)
-        image = degrade.apply_damage(page.image, page.tables, damage, rng, spec.dpi, style.line_px)
+        image = degrade.apply_damage(
+            page.image, page.tables, damage, rng, dpi=spec.dpi, line_px=style.line_px
+        )
         jpeg = degrade.jpeg_bytes(image, damage.jpeg_quality)
         scans.append(ScanPage(jpeg, image.shape[1], image.shape[0], spec.dpi))
         height, width = page.image.shape
-        infos.append(PageInfo(number=number, width_px=width, height_px=height, dpi=spec.dpi,
-                              rotation=(90 * spec.quarter_turns) % 360, skew_deg=damage.skew_deg, text=page.text))
+        infos.append(
+            PageInfo(
+                number=number,
+                width_px=width,
+                height_px=height,
+                dpi=spec.dpi,
+                rotation=(90 * spec.quarter_turns) % 360,
+                skew_deg=damage.skew_deg,
+                text=page.text,
+            )
+        )
         tables.extend(t.model_copy(update={"page": number}) for t in page.tables)
-        page_entries.append({"number": number, "dpi": spec.dpi, "font": style.font, "line_px": style.line_px,
-                             "damage": damage.as_dict()})
+        page_entries.append(
+            {
+                "number": number,
+                "dpi": spec.dpi,
+                "font": style.font,
+                "line_px": style.line_px,
+                "damage": damage.as_dict(),
+            }
+        )
     _number_tables(tables, spec.layout == "split" or spec.source.startswith("seed:"))
     data = pdf_bytes(scans)
     pdf_name = f"{spec.name}.pdf"
     (out_dir / pdf_name).write_bytes(data)
-    truth = Extraction(source=Source(filename=pdf_name, sha256=hashlib.sha256(data).hexdigest(), pages=len(scans)),
-                       pages=infos, tables=tables)
+    truth = Extraction(
+        source=Source(filename=pdf_name, sha256=hashlib.sha256(data).hexdigest(), pages=len(scans)),
+        pages=infos,
+        tables=tables,
+    )
     truth_name = f"{spec.name}.truth.json"
     (out_dir / truth_name).write_text(truth.model_dump_json(indent=1) + "\n", encoding="utf-8")
-    return {"name": spec.name, "pdf": pdf_name, "truth": truth_name, "source": spec.source,
-            "items": list(spec.items), "layout": spec.layout, "level": spec.level, "pages": page_entries}
+    return {
+        "name": spec.name,
+        "pdf": pdf_name,
+        "truth": truth_name,
+        "source": spec.source,
+        "items": list(spec.items),
+        "layout": spec.layout,
+        "level": spec.level,
+        "pages": page_entries,
+    }
 
 
 def _number_tables(tables: list[Table], link_fragments: bool) -> None:
@@ -157,7 +194,10 @@ def _number_tables(tables: list[Table], link_fragments: bool) -> None:
     if not link_fragments:
         return
     for number in range(len(tables) - 1):
-        if source_ids[number] == source_ids[number + 1] and tables[number].page + 1 == tables[number + 1].page:
+        if (
+            source_ids[number] == source_ids[number + 1]
+            and tables[number].page + 1 == tables[number + 1].page
+        ):
             tables[number].continues = tables[number + 1].id
 
 
@@ -168,8 +208,10 @@ def generate(specs: list[DocSpec], out_dir: Path, seed: int) -> Path:
         log.info("rendering %s", spec.name)
         entries.append(build_document(spec, out_dir, seed))
     manifest = out_dir / "manifest.json"
-    manifest.write_text(json.dumps({"seed": seed, "documents": entries}, ensure_ascii=False, indent=1) + "\n",
-                        encoding="utf-8")
+    manifest.write_text(
+        json.dumps({"seed": seed, "documents": entries}, ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8",
+    )
     return manifest
 
 
@@ -185,24 +227,47 @@ _FB = "putuo-finance-bureau-2024-final.pdf"
 
 def _large_specs() -> list[DocSpec]:
     specs = [
-        *[DocSpec(f"seed000-t{i}", "seed:000", (i,), dpi=(300, 200)[i % 2], level=degrade.LEVELS[i % 3])
-          for i in (0, 1, 2, 3, 4, 5, 8, 11, 14, 15)],
+        *[
+            DocSpec(f"seed000-t{i}", "seed:000", (i,), dpi=(300, 200)[i % 2], level=degrade.LEVELS[i % 3])
+            for i in (0, 1, 2, 3, 4, 5, 8, 11, 14, 15)
+        ],
         DocSpec("seed000-pair-t6-t7", "seed:000", (6, 7), layout="pair", dpi=300, level="medium"),
-        *[DocSpec(f"seed001-t{i}", "seed:001", (i,), dpi=(200, 300)[i % 2], level=degrade.LEVELS[(i + 1) % 3])
-          for i in (0, 1, 2, 3, 4, 5, 10, 11, 24, 25, 28)],
+        *[
+            DocSpec(
+                f"seed001-t{i}", "seed:001", (i,), dpi=(200, 300)[i % 2], level=degrade.LEVELS[(i + 1) % 3]
+            )
+            for i in (0, 1, 2, 3, 4, 5, 10, 11, 24, 25, 28)
+        ],
         DocSpec("seed001-pair-t8-t9", "seed:001", (8, 9), layout="pair", dpi=200, level="light"),
-        DocSpec("seed002-t2-split", "seed:002", (2,), layout="split", dpi=200, level="medium",
-                repeat_header=False),
+        DocSpec(
+            "seed002-t2-split", "seed:002", (2,), layout="split", dpi=200, level="medium", repeat_header=False
+        ),
         DocSpec("seed001-t6-rot90", "seed:001", (6,), dpi=300, level="medium", quarter_turns=3),
-        *[DocSpec(f"putuo-fb-p{p}", _FB, (p,), dpi=(200, 300)[p % 2], level=degrade.LEVELS[p % 3])
-          for p in (6, 8, 10, 12, 15, 16, 18, 19, 20)],
-        *[DocSpec(f"putuo-commerce-p{p}", "putuo-commerce-2025-budget.pdf", (p,), dpi=200, level="medium")
-          for p in (10, 13, 17)],
-        *[DocSpec(f"putuo-socialwork-p{p}", "putuo-social-work-dept-2024-final.pdf", (p,), dpi=300,
-                  level=degrade.LEVELS[p % 3]) for p in (5, 8, 14)],
-        *[DocSpec(f"putuo-justice-p{p}", "putuo-justice-2026-budget.pdf", (p,), dpi=200, level="heavy")
-          for p in (11, 15)],
-        DocSpec("putuo-planning-p12", "putuo-planning-resources-2024-final.pdf", (12,), dpi=300, level="light"),
+        *[
+            DocSpec(f"putuo-fb-p{p}", _FB, (p,), dpi=(200, 300)[p % 2], level=degrade.LEVELS[p % 3])
+            for p in (6, 8, 10, 12, 15, 16, 18, 19, 20)
+        ],
+        *[
+            DocSpec(f"putuo-commerce-p{p}", "putuo-commerce-2025-budget.pdf", (p,), dpi=200, level="medium")
+            for p in (10, 13, 17)
+        ],
+        *[
+            DocSpec(
+                f"putuo-socialwork-p{p}",
+                "putuo-social-work-dept-2024-final.pdf",
+                (p,),
+                dpi=300,
+                level=degrade.LEVELS[p % 3],
+            )
+            for p in (5, 8, 14)
+        ],
+        *[
+            DocSpec(f"putuo-justice-p{p}", "putuo-justice-2026-budget.pdf", (p,), dpi=200, level="heavy")
+            for p in (11, 15)
+        ],
+        DocSpec(
+            "putuo-planning-p12", "putuo-planning-resources-2024-final.pdf", (12,), dpi=300, level="light"
+        ),
         DocSpec("putuo-wanli-p17", "putuo-wanli-street-2025-budget.pdf", (17,), dpi=200, level="medium"),
     ]
     return specs
@@ -211,6 +276,11 @@ def _large_specs() -> list[DocSpec]:
 def corpus_specs(size: str) -> list[DocSpec]:
     if size == "small":
         return list(SMALL)
+    if size == "medium":
+        # Every other document of the large set, plus every special layout (pairs, splits, quarter turns).
+        return SMALL + [
+            s for i, s in enumerate(_large_specs()) if i % 2 == 0 or s.layout != "auto" or s.quarter_turns
+        ]
     if size == "large":
         return SMALL + _large_specs()
     raise ValueError(f"unknown corpus size {size!r}")

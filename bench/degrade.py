@@ -58,7 +58,9 @@ def rotate(image: Gray, degrees: float) -> Gray:
         return image
     h, w = image.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    return np.asarray(
+        cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255), np.uint8
+    )
 
 
 def quarter_turn(image: Gray, turns: int) -> Gray:
@@ -75,7 +77,7 @@ def add_noise(image: Gray, sigma: float, rng: np.random.Generator) -> Gray:
 def blur(image: Gray, sigma: float) -> Gray:
     if sigma <= 0:
         return image
-    return cv2.GaussianBlur(image, (0, 0), sigma)
+    return np.asarray(cv2.GaussianBlur(image, (0, 0), sigma), np.uint8)
 
 
 def add_specks(image: Gray, count: int, rng: np.random.Generator, dpi: int = 300) -> Gray:
@@ -106,7 +108,8 @@ def uneven_illumination(image: Gray, strength: float, rng: np.random.Generator) 
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     distance = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)
     field = 1.0 - strength * (distance / distance.max())
-    return np.clip(image.astype(np.float32) * field, 0, 255).astype(np.uint8)
+    lit: Gray = np.clip(image.astype(np.float32) * field, 0, 255).astype(np.uint8)
+    return lit
 
 
 def grid_edges(tables: list[Table]) -> list[Box]:
@@ -121,8 +124,10 @@ def grid_edges(tables: list[Table]) -> list[Box]:
 
 def _edge_band(edge: Box, pad: int, shape: tuple[int, ...]) -> tuple[slice, slice]:
     x0, y0, x1, y1 = edge
-    return (slice(max(0, y0 - pad), min(shape[0], y1 + pad + 1)),
-            slice(max(0, x0 - pad), min(shape[1], x1 + pad + 1)))
+    return (
+        slice(max(0, y0 - pad), min(shape[0], y1 + pad + 1)),
+        slice(max(0, x0 - pad), min(shape[1], x1 + pad + 1)),
+    )
 
 
 def fade_lines(image: Gray, tables: list[Table], level: float, line_px: int) -> Gray:
@@ -137,8 +142,9 @@ def fade_lines(image: Gray, tables: list[Table], level: float, line_px: int) -> 
     return out
 
 
-def break_lines(image: Gray, tables: list[Table], fraction: float, line_px: int,
-                rng: np.random.Generator) -> Gray:
+def break_lines(
+    image: Gray, tables: list[Table], fraction: float, line_px: int, rng: np.random.Generator
+) -> Gray:
     """Erase random gaps totalling about ``fraction`` of each edge's length."""
     if fraction <= 0:
         return image
@@ -146,7 +152,7 @@ def break_lines(image: Gray, tables: list[Table], fraction: float, line_px: int,
     for x0, y0, x1, y1 in grid_edges(tables):
         length = max(x1 - x0, y1 - y0)
         gap = max(2, length // 12)
-        for _ in range(int(round(fraction * length / gap))):
+        for _ in range(round(fraction * length / gap)):
             start = int(rng.integers(0, max(1, length - gap)))
             if y0 == y1:
                 piece = (x0 + start, y0, x0 + start + gap, y0)
@@ -165,8 +171,9 @@ def erase_outer_border(image: Gray, tables: list[Table], line_px: int) -> Gray:
     return out
 
 
-def apply_damage(image: Gray, tables: list[Table], damage: Damage, rng: np.random.Generator,
-                 dpi: int, line_px: int = 2) -> Gray:
+def apply_damage(
+    image: Gray, tables: list[Table], damage: Damage, rng: np.random.Generator, *, dpi: int, line_px: int = 2
+) -> Gray:
     """Line damage, lighting and optics on the upright page, then skew, turn and sensor noise."""
     out = fade_lines(image, tables, damage.faint_lines, line_px)
     out = break_lines(out, tables, damage.broken_lines, line_px, rng)
@@ -188,10 +195,18 @@ def jpeg_bytes(image: Gray, quality: int) -> bytes:
 
 
 def measure_skew(image: Gray) -> float:
-    """Angle (degrees, counter-clockwise positive) of the longest straight stroke; for tests and checks."""
-    ink = (image < 128).astype(np.uint8) * 255
-    lines = cv2.HoughLinesP(ink, 1, np.pi / 1800, threshold=200, minLineLength=image.shape[1] // 3, maxLineGap=5)
-    if lines is None:
-        raise ValueError("no long stroke to measure")
-    x0, y0, x1, y1 = max(lines[:, 0, :], key=lambda s: (s[2] - s[0]) ** 2 + (s[3] - s[1]) ** 2)
-    return float(-np.degrees(np.arctan2(y1 - y0, x1 - x0)))
+    """Angle (degrees, counter-clockwise positive) of the largest ink stroke, by a least-squares line fit.
+
+    Meant for tests and spot checks on pages whose largest connected ink is one long rule.
+    """
+    ink = (image < 128).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count < 2:
+        raise ValueError("no ink to measure")
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    ys, xs = np.nonzero(labels == largest)
+    points = np.column_stack([xs, ys]).astype(np.float32)
+    vx, vy, _, _ = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).reshape(-1)
+    if vx < 0:
+        vx, vy = -vx, -vy
+    return float(-np.degrees(np.arctan2(vy, vx)))

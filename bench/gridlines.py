@@ -49,7 +49,7 @@ def line_masks(gray: Gray, dpi: int) -> tuple[Gray, Gray]:
     length = max(15, int(dpi * 0.25))  # a quarter inch: longer than any glyph stroke
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
-    return horizontal, vertical
+    return np.asarray(horizontal, np.uint8), np.asarray(vertical, np.uint8)
 
 
 def _cluster(values: list[float], tolerance: float) -> list[int]:
@@ -75,15 +75,15 @@ def _segments(mask: Gray, axis: int) -> list[tuple[float, int, int]]:
     return found
 
 
-def _covered(mask: Gray, start: int, end: int, across: int, axis: int, band: int) -> bool:
+def _covered(mask: Gray, start: int, end: int, across: int, *, axis: int, band: int) -> bool:
     """True when a line in ``mask`` covers most of [start, end) at position ``across``."""
     if end <= start:
         return False
     if axis == 0:
-        strip = mask[max(0, across - band):across + band + 1, start:end]
+        strip = mask[max(0, across - band) : across + band + 1, start:end]
         hits = strip.max(axis=0) > 0
     else:
-        strip = mask[start:end, max(0, across - band):across + band + 1]
+        strip = mask[start:end, max(0, across - band) : across + band + 1]
         hits = strip.max(axis=1) > 0
     return bool(hits.mean() >= 0.6)
 
@@ -141,10 +141,13 @@ def _merge_slots(horizontal: Gray, vertical: Gray, ys: list[int], xs: list[int],
         for c in range(n_cols):
             inset_y = (ys[r + 1] - ys[r]) // 5
             inset_x = (xs[c + 1] - xs[c]) // 5
-            if c + 1 < n_cols and not _covered(vertical, ys[r] + inset_y, ys[r + 1] - inset_y, xs[c + 1], 1, band):
+            if c + 1 < n_cols and not _covered(
+                vertical, ys[r] + inset_y, ys[r + 1] - inset_y, xs[c + 1], axis=1, band=band
+            ):
                 parent[find(r * n_cols + c + 1)] = find(r * n_cols + c)
-            if r + 1 < n_rows and not _covered(horizontal, xs[c] + inset_x, xs[c + 1] - inset_x, ys[r + 1], 0,
-                                               band):
+            if r + 1 < n_rows and not _covered(
+                horizontal, xs[c] + inset_x, xs[c + 1] - inset_x, ys[r + 1], axis=0, band=band
+            ):
                 parent[find((r + 1) * n_cols + c)] = find(r * n_cols + c)
     groups: dict[int, list[tuple[int, int]]] = {}
     for r in range(n_rows):

@@ -62,16 +62,21 @@ def scale_box(box: Sequence[float], factor: float) -> FloatBox:
 def relative_box(box: Sequence[float], frame: Sequence[float]) -> FloatBox:
     width = max(1e-6, frame[2] - frame[0])
     height = max(1e-6, frame[3] - frame[1])
-    return ((box[0] - frame[0]) / width, (box[1] - frame[1]) / height,
-            (box[2] - frame[0]) / width, (box[3] - frame[1]) / height)
+    return (
+        (box[0] - frame[0]) / width,
+        (box[1] - frame[1]) / height,
+        (box[2] - frame[0]) / width,
+        (box[3] - frame[1]) / height,
+    )
 
 
-def greedy_match(truth: Sequence[Sequence[float]], predicted: Sequence[Sequence[float]],
-                 threshold: float) -> list[tuple[int, int]]:
+def greedy_match(
+    truth: Sequence[Sequence[float]], predicted: Sequence[Sequence[float]], threshold: float
+) -> list[tuple[int, int]]:
     """One-to-one pairs (truth index, predicted index), best IoU first, IoU >= threshold."""
     candidates = sorted(
-        ((iou(t, p), ti, pi) for ti, t in enumerate(truth) for pi, p in enumerate(predicted)),
-        reverse=True)
+        ((iou(t, p), ti, pi) for ti, t in enumerate(truth) for pi, p in enumerate(predicted)), reverse=True
+    )
     used_t: set[int] = set()
     used_p: set[int] = set()
     pairs = []
@@ -86,8 +91,9 @@ def greedy_match(truth: Sequence[Sequence[float]], predicted: Sequence[Sequence[
     return sorted(pairs)
 
 
-def match_tables(truth: Sequence[Table], predicted: Sequence[Table], scale: float = 1.0,
-                 threshold: float = 0.5) -> list[tuple[int, int]]:
+def match_tables(
+    truth: Sequence[Table], predicted: Sequence[Table], scale: float = 1.0, threshold: float = 0.5
+) -> list[tuple[int, int]]:
     return greedy_match([t.bbox for t in truth], [scale_box(p.bbox, scale) for p in predicted], threshold)
 
 
@@ -99,9 +105,13 @@ def match_cells(truth: Table, predicted: Table, threshold: float = 0.5) -> list[
 
 def same_structure(truth: Table, predicted: Table) -> bool:
     """Equal grid: same row/col counts and the same set of (row, col, row_span, col_span)."""
+
     def shape(table: Table) -> set[tuple[int, int, int, int]]:
         return {(c.row, c.col, c.row_span, c.col_span) for c in table.cells}
-    return (truth.n_rows, truth.n_cols) == (predicted.n_rows, predicted.n_cols) and shape(truth) == shape(predicted)
+
+    return (truth.n_rows, truth.n_cols) == (predicted.n_rows, predicted.n_cols) and shape(truth) == shape(
+        predicted
+    )
 
 
 @dataclass
@@ -205,21 +215,35 @@ class AdjacencyScore:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def __add__(self, other: AdjacencyScore) -> AdjacencyScore:
-        return AdjacencyScore(self.truth + other.truth, self.predicted + other.predicted,
-                              self.truth_found + other.truth_found, self.predicted_correct + other.predicted_correct)
+        return AdjacencyScore(
+            self.truth + other.truth,
+            self.predicted + other.predicted,
+            self.truth_found + other.truth_found,
+            self.predicted_correct + other.predicted_correct,
+        )
 
 
 def grid_relations(table: Table, keep: Iterable[int]) -> set[Relation]:
     """Nearest right and lower neighbours among the kept cells of a predicted grid."""
-    kept = [i for i in keep]
+    kept = list(keep)
     cells = table.cells
     relations: set[Relation] = set()
     for a in kept:
         ca = cells[a]
-        right = [b for b in kept if cells[b].col >= ca.col + ca.col_span
-                 and cells[b].row < ca.row + ca.row_span and ca.row < cells[b].row + cells[b].row_span]
-        below = [b for b in kept if cells[b].row >= ca.row + ca.row_span
-                 and cells[b].col < ca.col + ca.col_span and ca.col < cells[b].col + cells[b].col_span]
+        right = [
+            b
+            for b in kept
+            if cells[b].col >= ca.col + ca.col_span
+            and cells[b].row < ca.row + ca.row_span
+            and ca.row < cells[b].row + cells[b].row_span
+        ]
+        below = [
+            b
+            for b in kept
+            if cells[b].row >= ca.row + ca.row_span
+            and cells[b].col < ca.col + ca.col_span
+            and ca.col < cells[b].col + cells[b].col_span
+        ]
         if right:
             nearest = min(cells[b].col for b in right)
             relations.update((a, b, "h") for b in right if cells[b].col == nearest)
@@ -234,14 +258,21 @@ def _contains_centre(outer: Sequence[float], inner: Sequence[float]) -> bool:
     return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
 
 
-def adjacency_score(truth_boxes: dict[int, FloatBox], truth_relations: set[Relation],
-                    predicted: Sequence[Table], scale: float) -> AdjacencyScore:
+def adjacency_score(
+    truth_boxes: dict[int, FloatBox], truth_relations: set[Relation], predicted: Sequence[Table], scale: float
+) -> AdjacencyScore:
     """Truth cells (text boxes) are assigned to the predicted cell holding their centre."""
     owner: dict[int, tuple[int, int]] = {}
     for cell_id, box in truth_boxes.items():
         for t_index, table in enumerate(predicted):
-            hit = next((c_index for c_index, cell in enumerate(table.cells)
-                        if _contains_centre(scale_box(cell.bbox, scale), box)), None)
+            hit = next(
+                (
+                    c_index
+                    for c_index, cell in enumerate(table.cells)
+                    if _contains_centre(scale_box(cell.bbox, scale), box)
+                ),
+                None,
+            )
             if hit is not None:
                 owner[cell_id] = (t_index, hit)
                 break
@@ -253,7 +284,10 @@ def adjacency_score(truth_boxes: dict[int, FloatBox], truth_relations: set[Relat
     for a, b, direction in truth_relations:
         if a in owner and b in owner and owner[a][0] == owner[b][0]:
             mapped_truth.add((owner[a][0], owner[a][1], owner[b][1], direction))
-    found = sum(1 for a, b, d in truth_relations
-                if a in owner and b in owner and (owner[a][0], owner[a][1], owner[b][1], d) in predicted_relations)
+    found = sum(
+        1
+        for a, b, d in truth_relations
+        if a in owner and b in owner and (owner[a][0], owner[a][1], owner[b][1], d) in predicted_relations
+    )
     correct = len(predicted_relations & mapped_truth)
     return AdjacencyScore(len(truth_relations), len(predicted_relations), found, correct)

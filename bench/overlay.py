@@ -14,8 +14,9 @@ TRUTH_COLOUR = (0, 160, 0)
 PREDICTION_COLOUR = (0, 0, 230)
 
 
-def draw_tables(image: Gray, truth: list[Table], predicted: list[Table] | None = None,
-                scale: float = 1.0) -> np.ndarray:
+def draw_tables(
+    image: Gray, truth: list[Table], predicted: list[Table] | None = None, scale: float = 1.0
+) -> np.ndarray:
     """BGR image: truth cells green, predicted cells red (predicted boxes scaled by ``scale``)."""
     canvas = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
     for table in truth:
@@ -29,8 +30,15 @@ def draw_tables(image: Gray, truth: list[Table], predicted: list[Table] | None =
     return canvas
 
 
-def write_overlay(path: Path, image: Gray, truth: list[Table], predicted: list[Table] | None = None,
-                  scale: float = 1.0, max_side: int = 1600) -> None:
+def write_overlay(
+    path: Path,
+    image: Gray,
+    truth: list[Table],
+    predicted: list[Table] | None = None,
+    *,
+    scale: float = 1.0,
+    max_side: int = 1600,
+) -> None:
     canvas = draw_tables(image, truth, predicted, scale)
     factor = min(1.0, max_side / max(canvas.shape[:2]))
     if factor < 1.0:

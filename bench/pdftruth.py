@@ -104,8 +104,16 @@ def _fill(grid: Grid, lines: list[list[Word]]) -> tuple[list[Cell], set[int]]:
                 used.add(number)
                 words.extend(inside)
         words.sort(key=lambda w: (round(w.centre[1] / 8), w.box[0]))
-        cells.append(Cell(row=grid_cell.row, col=grid_cell.col, row_span=grid_cell.row_span,
-                          col_span=grid_cell.col_span, text=join_words(words), bbox=grid_cell.bbox))
+        cells.append(
+            Cell(
+                row=grid_cell.row,
+                col=grid_cell.col,
+                row_span=grid_cell.row_span,
+                col_span=grid_cell.col_span,
+                text=join_words(words),
+                bbox=grid_cell.bbox,
+            )
+        )
     return cells, used
 
 
@@ -118,12 +126,22 @@ def page_truth(pdf: Path, page: int, dpi: int, min_rows: int = 2) -> PageTruth:
     for number, grid in enumerate(grids):
         cells, in_table = _fill(grid, lines)
         used |= in_table
-        truth.tables.append(Table(id=f"t{number}", page=page, bbox=grid.bbox, n_rows=grid.n_rows,
-                                  n_cols=grid.n_cols, cells=cells))
+        truth.tables.append(
+            Table(
+                id=f"t{number}",
+                page=page,
+                bbox=grid.bbox,
+                n_rows=grid.n_rows,
+                n_cols=grid.n_cols,
+                cells=cells,
+            )
+        )
     outside = [(line, number) for number, line in enumerate(lines) if number not in used]
     truth.text = [join_words(line) for line, _ in outside]
     for table, previous_bottom in zip(truth.tables, [0, *[t.bbox[3] for t in truth.tables]], strict=False):
-        above = [join_words(line) for line, _ in outside if previous_bottom <= line[0].centre[1] < table.bbox[1]]
+        above = [
+            join_words(line) for line, _ in outside if previous_bottom <= line[0].centre[1] < table.bbox[1]
+        ]
         below = [join_words(line) for line, _ in outside if line[0].centre[1] > table.bbox[3]]
         _attach_context(table, above, below)
     return truth
@@ -136,7 +154,10 @@ def _attach_context(table: Table, above: list[str], below: list[str]) -> None:
             form = normalise_form(piece)
             if form and table.form is None:
                 table.form = form
-            elif piece.startswith(("部门:", "编制部门:", "编制单位:", "单位名称:")) and table.department is None:
+            elif (
+                piece.startswith(("部门:", "编制部门:", "编制单位:", "单位名称:"))
+                and table.department is None
+            ):
                 table.department = piece.split(":", 1)[1] or None
             elif piece.startswith(("单位:", "金额单位:")) and table.unit is None:
                 table.unit = piece.split(":", 1)[1] or None

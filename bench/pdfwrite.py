@@ -31,11 +31,15 @@ def pdf_bytes(pages: list[ScanPage]) -> bytes:
         content = f"q {width_pt:.3f} 0 0 {height_pt:.3f} 0 0 cm /Im0 Do Q".encode()
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width_pt:.3f} {height_pt:.3f}] "
-            f"/Resources << /XObject << /Im0 {page_id + 1} 0 R >> >> /Contents {page_id + 2} 0 R >>".encode())
+            f"/Resources << /XObject << /Im0 {page_id + 1} 0 R >> >> /Contents {page_id + 2} 0 R >>".encode()
+        )
         objects.append(
             f"<< /Type /XObject /Subtype /Image /Width {page.width_px} /Height {page.height_px} "
             f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode /Length {len(page.jpeg)} >>\n"
-            "stream\n".encode() + page.jpeg + b"\nendstream")
+            "stream\n".encode()
+            + page.jpeg
+            + b"\nendstream"
+        )
         objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

@@ -113,11 +113,11 @@ def layout_table(table: Table, style: PageStyle, width: int) -> TableLayout:
     lines: dict[tuple[int, int], list[str]] = {}
     heights = [line_height + 2 * pad] * table.n_rows
     for cell in table.cells:
-        cell_width = sum(widths[cell.col:cell.col + cell.col_span]) - 2 * pad
+        cell_width = sum(widths[cell.col : cell.col + cell.col_span]) - 2 * pad
         lines[(cell.row, cell.col)] = wrap(cell.text, face, cell_width)
         needed = len(lines[(cell.row, cell.col)]) * line_height + 2 * pad
         last = cell.row + cell.row_span - 1
-        spanned = sum(heights[cell.row:last + 1])
+        spanned = sum(heights[cell.row : last + 1])
         if needed > spanned:
             heights[last] += needed - spanned
     return TableLayout([round(w) for w in widths], heights, lines)
@@ -148,8 +148,9 @@ def _head_height(fragment: Fragment, style: PageStyle) -> int:
     return head + notes + style.px(14)
 
 
-def split_rows(table: Table, layout: TableLayout, available: int, repeat_header: bool,
-               first_available: int | None = None) -> list[list[int]]:
+def split_rows(
+    table: Table, layout: TableLayout, available: int, repeat_header: bool, first_available: int | None = None
+) -> list[list[int]]:
     """Row lists per page: body rows never split a header; continuations may repeat the header."""
     n_header = _header_rows(table)
     header = list(range(n_header))
@@ -190,7 +191,7 @@ def render_page(fragments: list[Fragment], style: PageStyle, page_number: int = 
         layout = layout_table(fragment.table, style, table_width)
         if fragment.show_head:
             y = _draw_head(draw, fragment.table, style, y, page.text)
-        placed, y = _draw_grid(draw, fragment, layout, style, y, page_number)
+        placed, y = _draw_grid(draw, fragment, layout, style, top=y, page_number=page_number)
         page.tables.append(placed)
         if fragment.show_notes:
             for note in fragment.table.notes:
@@ -226,8 +227,15 @@ def _draw_head(draw: ImageDraw.ImageDraw, table: Table, style: PageStyle, y: int
     return y + style.px(10) * 2
 
 
-def _draw_grid(draw: ImageDraw.ImageDraw, fragment: Fragment, layout: TableLayout, style: PageStyle,
-               top: int, page_number: int) -> tuple[Table, int]:
+def _draw_grid(
+    draw: ImageDraw.ImageDraw,
+    fragment: Fragment,
+    layout: TableLayout,
+    style: PageStyle,
+    *,
+    top: int,
+    page_number: int,
+) -> tuple[Table, int]:
     left = style.margin_px
     xs = [left]
     for w in layout.col_widths:
@@ -239,7 +247,7 @@ def _draw_grid(draw: ImageDraw.ImageDraw, fragment: Fragment, layout: TableLayou
     face = font(style.font, style.px(style.body_pt))
     line_height = round(style.px(style.body_pt) * 1.35)
     n_header = _header_rows(fragment.table)
-    cells = []
+    cells: list[Cell] = []
     for cell in fragment.table.cells:
         if cell.row not in row_index:
             continue
@@ -247,23 +255,45 @@ def _draw_grid(draw: ImageDraw.ImageDraw, fragment: Fragment, layout: TableLayou
         last = r + sum(1 for s in range(cell.row, cell.row + cell.row_span) if s in row_index)
         box = (xs[cell.col], ys[r], xs[cell.col + cell.col_span], ys[last])
         draw.rectangle(box, outline=0, width=style.line_px)
-        _draw_text(draw, layout.lines[(cell.row, cell.col)], box, face, line_height, style,
-                   header=cell.row < n_header)
-        cells.append(Cell(row=r, col=cell.col, row_span=last - r, col_span=cell.col_span, text=cell.text,
-                          bbox=box))
-    source = fragment.table
-    placed = Table(id=source.id, page=page_number, bbox=(xs[0], ys[0], xs[-1], ys[-1]),
-                   form=source.form if fragment.show_head else None,
-                   title=source.title if fragment.show_head else None,
-                   unit=source.unit if fragment.show_head else None,
-                   department=source.department if fragment.show_head else None,
-                   n_rows=len(fragment.rows), n_cols=source.n_cols, cells=cells,
-                   notes=list(source.notes) if fragment.show_notes else [])
+        _draw_text(
+            draw,
+            layout.lines[(cell.row, cell.col)],
+            box,
+            face,
+            line_height=line_height,
+            style=style,
+            header=cell.row < n_header,
+        )
+        cells.append(
+            Cell(row=r, col=cell.col, row_span=last - r, col_span=cell.col_span, text=cell.text, bbox=box)
+        )
+    original = fragment.table
+    placed = Table(
+        id=original.id,
+        page=page_number,
+        bbox=(xs[0], ys[0], xs[-1], ys[-1]),
+        form=original.form if fragment.show_head else None,
+        title=original.title if fragment.show_head else None,
+        unit=original.unit if fragment.show_head else None,
+        department=original.department if fragment.show_head else None,
+        n_rows=len(fragment.rows),
+        n_cols=original.n_cols,
+        cells=cells,
+        notes=list(original.notes) if fragment.show_notes else [],
+    )
     return placed, ys[-1]
 
 
-def _draw_text(draw: ImageDraw.ImageDraw, lines: list[str], box: tuple[int, int, int, int],
-               face: ImageFont.FreeTypeFont, line_height: int, style: PageStyle, header: bool) -> None:
+def _draw_text(
+    draw: ImageDraw.ImageDraw,
+    lines: list[str],
+    box: tuple[int, int, int, int],
+    face: ImageFont.FreeTypeFont,
+    *,
+    line_height: int,
+    style: PageStyle,
+    header: bool,
+) -> None:
     pad = style.px(3)
     x0, y0, x1, y1 = box
     y = (y0 + y1) // 2 - len(lines) * line_height // 2

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ import numpy as np
 from bench import degrade
 from bench.corpus import ROOT, SHARED
 from bench.ctdar import CtdarPage, load_dataset
-from bench.metrics import AdjacencyScore, TableScore, adjacency_score, match_tables, same_structure, score_page
+from bench.metrics import (
+    AdjacencyScore,
+    TableScore,
+    adjacency_score,
+    match_tables,
+    same_structure,
+    score_page,
+)
 from bench.overlay import write_overlay
 from bench.pdftruth import rasterise_page
 from ocr.contract import Extraction, PageInfo, Table
@@ -61,8 +69,10 @@ class Inputs:
 def load_inputs(config: RunConfig) -> Inputs:
     manifest = json.loads((config.corpus / "manifest.json").read_text(encoding="utf-8"))
     documents = manifest["documents"][: config.limit] if config.limit else manifest["documents"]
-    corpus = {d["name"]: Extraction.model_validate_json((config.corpus / d["truth"]).read_text(encoding="utf-8"))
-              for d in documents}
+    corpus = {
+        d["name"]: Extraction.model_validate_json((config.corpus / d["truth"]).read_text(encoding="utf-8"))
+        for d in documents
+    }
     paths = {d["name"]: config.corpus / d["pdf"] for d in documents}
     real: dict[str, Extraction] = {}
     real_paths: dict[str, Path] = {}
@@ -84,14 +94,28 @@ def configurations(config: RunConfig) -> list[tuple[str, str, int]]:
     return ours + peers
 
 
-def run_worker(system: str, engine: str, dpi: int, items: list[dict[str, str]],
-               timeout_s: float) -> dict[str, Any]:
+def run_worker(
+    system: str, engine: str, dpi: int, items: list[dict[str, str]], timeout_s: float
+) -> dict[str, Any]:
     """One configuration in a child process; its own peak RSS comes from wait4 on exactly that child."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         inputs, out = Path(tmp) / "inputs.json", Path(tmp) / "out.json"
         inputs.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
-        command = [sys.executable, "-m", "bench.worker", "--system", system, "--engine", engine,
-                   "--dpi", str(dpi), "--inputs", str(inputs), "--out", str(out)]
+        command = [
+            sys.executable,
+            "-m",
+            "bench.worker",
+            "--system",
+            system,
+            "--engine",
+            engine,
+            "--dpi",
+            str(dpi),
+            "--inputs",
+            str(inputs),
+            "--out",
+            str(out),
+        ]
         started = time.perf_counter()
         child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = started + timeout_s
@@ -107,8 +131,12 @@ def run_worker(system: str, engine: str, dpi: int, items: list[dict[str, str]],
         child.returncode = os.waitstatus_to_exitcode(status)
         stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
         if child.returncode != 0 or not out.exists():
-            return {"results": {}, "failed": f"worker exit {child.returncode}: {stderr[-800:]}",
-                    "wall_s": time.perf_counter() - started, "peak_rss_mb": usage.ru_maxrss / 1024}
+            return {
+                "results": {},
+                "failed": f"worker exit {child.returncode}: {stderr[-800:]}",
+                "wall_s": time.perf_counter() - started,
+                "peak_rss_mb": usage.ru_maxrss / 1024,
+            }
         report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
         report["peak_rss_mb"] = max(usage.ru_maxrss, report.get("peak_rss_children_kb", 0)) / 1024
         return report
@@ -131,7 +159,9 @@ def score_extraction(truth: Extraction, predicted: Extraction | None) -> tuple[T
             total = total + score_page(truth_tables, [], 1.0)
             continue
         predicted_tables = [t for t in predicted.tables if t.page == page.number]
-        total = total + score_page(truth_tables, predicted_tables, _page_scale(page, predicted.pages, page.number))
+        total = total + score_page(
+            truth_tables, predicted_tables, _page_scale(page, predicted.pages, page.number)
+        )
         guess = next((p for p in predicted.pages if p.number == page.number), None)
         rotation_right += int(guess is not None and guess.rotation % 360 == page.rotation % 360)
     return total, rotation_right
@@ -157,8 +187,14 @@ def evaluate(inputs: Inputs, report: dict[str, Any]) -> dict[str, Any]:
         corpus_total, rotation_right = corpus_total + score, rotation_right + right
         item = results.get(f"corpus:{name}", {})
         seconds.extend(item.get("page_seconds", []))
-        per_document.append({"name": name, "pages": len(truth.pages), "error": item.get("error", "not run"),
-                             **score.summary()})
+        per_document.append(
+            {
+                "name": name,
+                "pages": len(truth.pages),
+                "error": item.get("error", "not run"),
+                **score.summary(),
+            }
+        )
     real_total = TableScore()
     for name, truth in inputs.real.items():
         real_total = real_total + score_extraction(truth, predicted(f"real:{name}"))[0]
@@ -166,17 +202,31 @@ def evaluate(inputs: Inputs, report: dict[str, Any]) -> dict[str, Any]:
     for name, page in inputs.ctdar.items():
         tables, _, width = _ctdar_tables(predicted(f"ctdar:{name}"))
         image_width = _image_width(page.image)
-        adjacency = adjacency + adjacency_score(page.cells, page.relations, tables,
-                                                image_width / width if width else 1.0)
+        adjacency = adjacency + adjacency_score(
+            page.cells, page.relations, tables, image_width / width if width else 1.0
+        )
     n_pages = sum(len(t.pages) for t in inputs.corpus.values())
     return {
-        "corpus": {**corpus_total.summary(), "pages": n_pages,
-                   "rotation_right_pct": round(100.0 * rotation_right / n_pages, 1) if n_pages else None},
+        "corpus": {
+            **corpus_total.summary(),
+            "pages": n_pages,
+            "rotation_right_pct": round(100.0 * rotation_right / n_pages, 1) if n_pages else None,
+        },
         "realscans": real_total.summary() if inputs.real else None,
-        "ctdar": {"pages": len(inputs.ctdar), "relations": adjacency.truth, "precision": round(adjacency.precision, 3),
-                  "recall": round(adjacency.recall, 3), "f1": round(adjacency.f1, 3)} if inputs.ctdar else None,
-        "speed": {"pages": len(seconds), "median_s_per_page": round(statistics.median(seconds), 2) if seconds else None,
-                  "pages_per_s": round(len(seconds) / sum(seconds), 3) if seconds and sum(seconds) else None},
+        "ctdar": {
+            "pages": len(inputs.ctdar),
+            "relations": adjacency.truth,
+            "precision": round(adjacency.precision, 3),
+            "recall": round(adjacency.recall, 3),
+            "f1": round(adjacency.f1, 3),
+        }
+        if inputs.ctdar
+        else None,
+        "speed": {
+            "pages": len(seconds),
+            "median_s_per_page": round(statistics.median(seconds), 2) if seconds else None,
+            "pages_per_s": round(len(seconds) / sum(seconds), 3) if seconds and sum(seconds) else None,
+        },
         "errors": sorted({d["error"] for d in per_document if d["error"]}),
         "per_document": per_document,
     }
@@ -198,42 +248,67 @@ def write_failure_overlays(inputs: Inputs, report: dict[str, Any], label: str, o
             guess_tables = [t for t in guess.tables if t.page == page.number] if guess else []
             scale = _page_scale(page, guess.pages, page.number) if guess else 1.0
             pairs = dict(match_tables(truth_tables, guess_tables, scale))
-            if all(i in pairs and same_structure(t, guess_tables[pairs[i]]) for i, t in enumerate(truth_tables)):
+            if all(
+                i in pairs and same_structure(t, guess_tables[pairs[i]]) for i, t in enumerate(truth_tables)
+            ):
                 continue
             image = rasterise_page(inputs.corpus_paths[name], page.number, page.dpi)
             image = degrade.rotate(degrade.quarter_turn(image, -page.rotation // 90), -page.skew_deg)
-            write_overlay(out_dir / f"{label}-{name}-p{page.number}.png", np.asarray(image, np.uint8),
-                          truth_tables, guess_tables, scale)
+            write_overlay(
+                out_dir / f"{label}-{name}-p{page.number}.png",
+                np.asarray(image, np.uint8),
+                truth_tables,
+                guess_tables,
+                scale=scale,
+            )
 
 
 def run_benchmark(config: RunConfig) -> dict[str, Any]:
     inputs = load_inputs(config)
-    items = ([{"key": f"corpus:{n}", "path": str(p)} for n, p in inputs.corpus_paths.items()]
-             + [{"key": f"real:{n}", "path": str(p)} for n, p in inputs.real_paths.items()]
-             + [{"key": f"ctdar:{n}", "path": str(p.image)} for n, p in inputs.ctdar.items()])
+    items = (
+        [{"key": f"corpus:{n}", "path": str(p)} for n, p in inputs.corpus_paths.items()]
+        + [{"key": f"real:{n}", "path": str(p)} for n, p in inputs.real_paths.items()]
+        + [{"key": f"ctdar:{n}", "path": str(p.image)} for n, p in inputs.ctdar.items()]
+    )
     rows = []
     for system, engine, dpi in configurations(config):
         label = f"{system}/{engine}@{dpi}"
         log.info("running %s on %d inputs", label, len(items))
         report = run_worker(system, engine, dpi, items, config.timeout_s)
-        result = {"label": label, "system": system, "engine": engine, "dpi": dpi,
-                  "wall_s": round(report.get("wall_s", 0.0), 1), "peak_rss_mb": round(report["peak_rss_mb"], 1),
-                  "worker_failed": report.get("failed"), **evaluate(inputs, report)}
+        result = {
+            "label": label,
+            "system": system,
+            "engine": engine,
+            "dpi": dpi,
+            "wall_s": round(report.get("wall_s", 0.0), 1),
+            "load_avg_1m_after": round(os.getloadavg()[0], 2),  # other work on the machine skews speed
+            "peak_rss_mb": round(report["peak_rss_mb"], 1),
+            "worker_failed": report.get("failed"),
+            **evaluate(inputs, report),
+        }
         if config.overlays:
             write_failure_overlays(inputs, report, label.replace("/", "-").replace("@", "-"), config.overlays)
         rows.append(result)
     return {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "corpus": {"path": str(config.corpus), "documents": len(inputs.corpus),
-                   "pages": sum(len(t.pages) for t in inputs.corpus.values()),
-                   "tables": sum(len(t.tables) for t in inputs.corpus.values()),
-                   "cells": sum(len(c.cells) for t in inputs.corpus.values() for c in t.tables)},
-        "realscans": sorted(inputs.real), "ctdar_pages": len(inputs.ctdar),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "corpus": {
+            "path": str(config.corpus),
+            "documents": len(inputs.corpus),
+            "pages": sum(len(t.pages) for t in inputs.corpus.values()),
+            "tables": sum(len(t.tables) for t in inputs.corpus.values()),
+            "cells": sum(len(c.cells) for t in inputs.corpus.values() for c in t.tables),
+        },
+        "realscans": sorted(inputs.real),
+        "ctdar_pages": len(inputs.ctdar),
         "configurations": rows,
     }
 
 
-_COLUMNS = [
+_COLUMNS: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
     ("config", lambda r: r["label"]),
     ("tables found%", lambda r: r["corpus"]["tables_found_pct"]),
     ("struct exact%", lambda r: r["corpus"]["structure_exact_pct"]),
@@ -241,7 +316,7 @@ _COLUMNS = [
     ("numeric exact%", lambda r: r["corpus"]["numeric_exact_pct"]),
     ("text exact%", lambda r: r["corpus"]["text_exact_pct"]),
     ("CER", lambda r: r["corpus"]["cer"]),
-    ("blank filled", lambda r: f'{r["corpus"]["blank_filled"]}/{r["corpus"]["blank_cells"]}'),
+    ("blank filled", lambda r: f"{r['corpus']['blank_filled']}/{r['corpus']['blank_cells']}"),
     ("rot ok%", lambda r: r["corpus"]["rotation_right_pct"]),
     ("s/page", lambda r: r["speed"]["median_s_per_page"]),
     ("pages/s", lambda r: r["speed"]["pages_per_s"]),
@@ -254,9 +329,11 @@ _COLUMNS = [
 
 def format_report(report: dict[str, Any]) -> str:
     corpus = report["corpus"]
-    lines = [f"corpus {corpus['path']}: {corpus['documents']} documents, {corpus['pages']} pages, "
-             f"{corpus['tables']} tables, {corpus['cells']} cells; real scans {len(report['realscans'])}; "
-             f"cTDaR pages {report['ctdar_pages']}; {report['machine']['cpus']} CPUs"]
+    lines = [
+        f"corpus {corpus['path']}: {corpus['documents']} documents, {corpus['pages']} pages, "
+        f"{corpus['tables']} tables, {corpus['cells']} cells; real scans {len(report['realscans'])}; "
+        f"cTDaR pages {report['ctdar_pages']}; {report['machine']['cpus']} CPUs"
+    ]
     header = [name for name, _ in _COLUMNS]
     body = [[_fmt(get(row)) for _, get in _COLUMNS] for row in report["configurations"]]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]

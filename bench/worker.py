@@ -8,6 +8,7 @@ configuration from leaking into another; the parent reads the peak RSS of exactl
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import resource
@@ -23,9 +24,12 @@ def _run_fiscalocr(path: Path, engine: str, dpi: int) -> tuple[dict[str, Any], l
     from ocr.pipeline import ExtractOptions, extract
 
     stamps = [time.perf_counter()]
-    extraction = extract(path, ExtractOptions(engine=engine, dpi=dpi),
-                         progress=lambda done, total: stamps.append(time.perf_counter()))
-    return extraction.model_dump(mode="json"), [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    extraction = extract(
+        path,
+        ExtractOptions(engine=engine, dpi=dpi),
+        progress=lambda done, total: stamps.append(time.perf_counter()),
+    )
+    return extraction.model_dump(mode="json"), [b - a for a, b in itertools.pairwise(stamps)]
 
 
 def _run_one(system: str, path: Path, engine: str, dpi: int) -> tuple[dict[str, Any], list[float]]:
@@ -58,14 +62,25 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # a failing document is a result, not the end of the benchmark
             code = getattr(error, "code", type(error).__name__)
             log.warning("%s failed on %s: %s", args.system, item["key"], error)
-            results[item["key"]] = {"extraction": None, "page_seconds": [time.perf_counter() - begin],
-                                    "error": f"{code}: {str(error)[:200]}"}
+            results[item["key"]] = {
+                "extraction": None,
+                "page_seconds": [time.perf_counter() - begin],
+                "error": f"{code}: {str(error)[:200]}",
+            }
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    Path(args.out).write_text(json.dumps({
-        "results": results, "wall_s": time.perf_counter() - started,
-        "peak_rss_self_kb": peak_self, "peak_rss_children_kb": peak_children,
-    }, ensure_ascii=False), encoding="utf-8")
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "results": results,
+                "wall_s": time.perf_counter() - started,
+                "peak_rss_self_kb": peak_self,
+                "peak_rss_children_kb": peak_children,
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     return 0
 
 

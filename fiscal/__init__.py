@@ -10,5 +10,11 @@ from __future__ import annotations
 from fiscal.pipeline import TextValidation, enrich, validate_tables, validate_text_document
 from fiscal.repair import RepairOptions, RepairPolicy
 
-__all__ = ["RepairOptions", "RepairPolicy", "TextValidation", "enrich", "validate_tables",
-           "validate_text_document"]
+__all__ = [
+    "RepairOptions",
+    "RepairPolicy",
+    "TextValidation",
+    "enrich",
+    "validate_tables",
+    "validate_text_document",
+]

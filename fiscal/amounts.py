@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 
 WAN = "万元"
 _DASHES = {"-", "—", "－", "--", "——", "/", "−"}
@@ -14,11 +14,15 @@ _PLAIN_RE = re.compile(r"^[-−]?\d+(\.\d+)?$")
 _THOUSANDS_RE = re.compile(r"^[-−]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _LOOSE_NUMBER_RE = re.compile(r"^[-−]?[\d.,]*\d[\d.,]*$")
 
-UNIT_FACTORS: dict[str, Decimal] = {"万元": Decimal(1), "元": Decimal("0.0001"), "千元": Decimal("0.1"),
-                                    "亿元": Decimal(10000)}
+UNIT_FACTORS: dict[str, Decimal] = {
+    "万元": Decimal(1),
+    "元": Decimal("0.0001"),
+    "千元": Decimal("0.1"),
+    "亿元": Decimal(10000),
+}
 
 
-class AmountKind(str, Enum):
+class AmountKind(StrEnum):
     BLANK = "blank"
     DASH = "dash"
     NUMBER = "number"

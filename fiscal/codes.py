@@ -48,7 +48,11 @@ class Edition:
 
     def by_name(self, name: str, parent: str | None = None) -> list[CodeEntry]:
         key = name_key(name)
-        return [e for e in self.entries.values() if name_key(e.name) == key and (parent is None or e.parent == parent)]
+        return [
+            e
+            for e in self.entries.values()
+            if name_key(e.name) == key and (parent is None or e.parent == parent)
+        ]
 
 
 def name_key(name: str) -> str:
@@ -171,16 +175,21 @@ def edit_distance_one(a: str, b: str) -> bool:
     if len(a) == len(b):
         return sum(x != y for x, y in zip(a, b, strict=True)) == 1
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def repair_code(code: str, name: str, system: str = FUNCTION, year: int | None = None) -> str | None:
     """A dictionary code one edit away from `code` whose name matches `name` (unique), else None."""
-    if not name:
-        return None
-    matches = [e.code for e in edition(system, year).entries.values()
-               if edit_distance_one(e.code, code) and (name_key(e.name) == name_key(name)
-                                                       or _variant_equal(e.name, name))]
+    book = edition(system, year)
+    parent = parent_of(code, system)
+    if not name or (parent is not None and parent not in book.entries and not book.complete):
+        return None  # a branch the partial list does not cover: unknown, not damaged
+    matches = [
+        e.code
+        for e in book.entries.values()
+        if edit_distance_one(e.code, code)
+        and (name_key(e.name) == name_key(name) or _variant_equal(e.name, name))
+    ]
     return matches[0] if len(matches) == 1 else None
 
 

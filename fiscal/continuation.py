@@ -20,28 +20,45 @@ log = logging.getLogger(__name__)
 def _same_title(a: Table, b: Table) -> bool:
     if not b.title:
         return True
-    return bool(a.title) and clean(a.title) == clean(b.title)
+    return bool(a.title) and clean(a.title or "") == clean(b.title)
 
 
 def _continues(a: Table, b: Table) -> bool:
+    if (b.title and not _same_title(a, b)) or b.page not in (a.page, a.page + 1):
+        return False
     kind = kind_from_title(a.title) or analyse(a).kind
     if kind.id == "perf_overall_target":
         # the form runs on over several blocks (indicator tables) without titles of their own
         return not b.title and b.page in (a.page, a.page + 1) and analyse(b).kind.id == "unknown"
-    if kind.family not in ("final", "budget") or kind.layout not in ("coded", "econ_groups", "listing"):
+    if kind.family not in ("final", "budget") or kind.layout not in (
+        "coded",
+        "econ_groups",
+        "listing",
+        "summary",
+    ):
         return False
     if b.n_cols != a.n_cols or not _same_title(a, b) or b.page not in (a.page, a.page + 1):
         return False
     if b.form and a.form and b.form != a.form:
         return False
-    return not any(line.is_total for line in analyse(b).lines)
+    other = analyse(b)
+    if other.kind.id not in ("unknown", kind.id):
+        return False
+    # a summary table's second page carries its 总计 rows; a coded table's own 合计 means a new table
+    return kind.layout == "summary" or not any(line.is_total for line in other.lines)
 
 
 def merge(a: Table, b: Table) -> Table:
     shifted = [Cell(**{**cell.model_dump(), "row": cell.row + a.n_rows}) for cell in b.cells]
-    return a.model_copy(update={"n_rows": a.n_rows + b.n_rows, "n_cols": max(a.n_cols, b.n_cols),
-                                "cells": [*a.cells, *shifted],
-                                "continues": b.continues, "notes": [*a.notes, *b.notes]})
+    return a.model_copy(
+        update={
+            "n_rows": a.n_rows + b.n_rows,
+            "n_cols": max(a.n_cols, b.n_cols),
+            "cells": [*a.cells, *shifted],
+            "continues": b.continues,
+            "notes": [*a.notes, *b.notes],
+        }
+    )
 
 
 def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]:
@@ -60,15 +77,23 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]
             absorbed.add(nxt.id)
             current = merge(current, nxt)
             position = tables.index(nxt) + 1
-            findings.append(Finding(rule="T.JOIN", severity="info", table=current.id, form=current.form,
-                                    message=f"续表{nxt.id}（第{nxt.page}页）已并入{current.id}",
-                                    message_en=f"continuation {nxt.id} joined ({how})"))
+            findings.append(
+                Finding(
+                    rule="T.JOIN",
+                    severity="info",
+                    table=current.id,
+                    form=current.form,
+                    message=f"续表{nxt.id}（第{nxt.page}页）已并入{current.id}",
+                    message_en=f"continuation {nxt.id} joined ({how})",
+                )
+            )
         out.append(current)
     return out, findings
 
 
-def _next_part(tables: list[Table], by_id: dict[str, Table], current: Table,
-               position: int) -> tuple[Table | None, str]:
+def _next_part(
+    tables: list[Table], by_id: dict[str, Table], current: Table, position: int
+) -> tuple[Table | None, str]:
     if current.continues:
         return by_id.get(current.continues), "link"
     if position >= len(tables):

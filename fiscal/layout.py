@@ -10,12 +10,25 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from fiscal.amounts import AmountKind, ParsedAmount, clean, looks_numeric, parse_amount, unit_factor
+from fiscal.amounts import AmountKind, ParsedAmount, clean, parse_amount, unit_factor
 from fiscal.kinds import KindSpec, recognise
 from ocr.contract import Cell, Table
 
-LABEL_LEAVES = {"项目", "科目名称", "科目编码", "编码", "名称", "行次", "类", "款", "项", "单位名称", "单位编码",
-                "单位代码", "栏次"}
+LABEL_LEAVES = {
+    "项目",
+    "科目名称",
+    "科目编码",
+    "编码",
+    "名称",
+    "行次",
+    "类",
+    "款",
+    "项",
+    "单位名称",
+    "单位编码",
+    "单位代码",
+    "栏次",
+}
 _CODE_RE = re.compile(r"^\d{2,9}$")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _ORDINAL_RE = re.compile(r"^([（(]?[一二三四五六七八九十廿]+[)）、.]|[（(]\d+[)）]|\d+[、.])")
@@ -131,8 +144,12 @@ def is_sequence_row(texts: list[str]) -> bool:
     if any(t.startswith(("栏次", "行次")) for t in values):
         return all(t in ("栏次", "行次", "栏次合计", "类", "款", "项") or t.isdigit() for t in values)
     numbers = [int(t) for t in values if t.isdigit()]
-    return len(numbers) == len(values) and len(numbers) >= 2 and numbers == sorted(numbers) and \
-        max(numbers) <= _SEQUENCE_ROW_MAX
+    return (
+        len(numbers) == len(values)
+        and len(numbers) >= 2
+        and numbers == sorted(numbers)
+        and max(numbers) <= _SEQUENCE_ROW_MAX
+    )
 
 
 def is_data_row(texts: list[str]) -> bool:
@@ -169,9 +186,16 @@ def column_path(grid: Grid, n_header: int, c: int) -> str:
 def is_label_path(path: str) -> bool:
     if not path:
         return True
-    leaf = path.split("/")[-1]
-    return leaf in LABEL_LEAVES or "科目编码" in leaf or "科目名称" in leaf or leaf.endswith("编码") \
-        or leaf in ("收入", "支出", "收入", "人员经费", "公用经费") and path.count("/") == 0
+    leaf = path.rsplit("/", maxsplit=1)[-1]
+    if "功能分类" in leaf or "经济分类" in leaf or leaf in ("项目", "科目"):
+        return True
+    return (
+        leaf in LABEL_LEAVES
+        or "科目编码" in leaf
+        or "科目名称" in leaf
+        or leaf.endswith("编码")
+        or (leaf in ("收入", "支出", "收入", "人员经费", "公用经费") and path.count("/") == 0)
+    )
 
 
 def sequence_numbers(grid: Grid, n_header: int) -> dict[int, str]:
@@ -203,8 +227,9 @@ def split_groups(grid: Grid, n_header: int, kind: KindSpec) -> list[tuple[int, i
     return [(s, e) for s, e in zip(starts, [*starts[1:], grid.n_cols], strict=True)]
 
 
-def build_slots(grid: Grid, n_header: int, kind: KindSpec, span: tuple[int, int],
-                numbers: dict[int, str]) -> list[Slot]:
+def build_slots(
+    grid: Grid, n_header: int, kind: KindSpec, span: tuple[int, int], numbers: dict[int, str]
+) -> list[Slot]:
     cols = range(*span)
     paths = {c: column_path(grid, n_header, c) for c in cols}
     amount_cols = [c for c in cols if not is_label_path(paths[c])]
@@ -227,8 +252,12 @@ def build_slots(grid: Grid, n_header: int, kind: KindSpec, span: tuple[int, int]
 
 def _assign_fields(slots: list[Slot], kind: KindSpec) -> None:
     if kind.layout in ("summary",):
-        summary_ids = (("total", ("小计", "合计")), ("general_public", ("一般公共预算",)),
-                       ("gov_fund", ("政府性基金",)), ("soe_capital", ("国有资本",)))
+        summary_ids = (
+            ("total", ("小计", "合计")),
+            ("general_public", ("一般公共预算",)),
+            ("gov_fund", ("政府性基金",)),
+            ("soe_capital", ("国有资本",)),
+        )
         if len(slots) == 1:
             slots[0].field = "amount"
             return
@@ -251,7 +280,39 @@ def _assign_fields(slots: list[Slot], kind: KindSpec) -> None:
                 break
 
 
+_CACHE: dict[int, tuple[Table, int, Sheet]] = {}
+_CACHE_SIZE = 256
+
+
+def _fingerprint(table: Table) -> int:
+    return hash(
+        (
+            table.id,
+            table.title,
+            table.form,
+            table.unit,
+            table.n_rows,
+            table.n_cols,
+            tuple(table.notes),
+            tuple((c.row, c.col, c.row_span, c.col_span, c.text, c.confidence) for c in table.cells),
+        )
+    )
+
+
 def analyse(table: Table) -> Sheet:
+    """Read a table (memoised per table object and content: validation re-reads unchanged tables)."""
+    key = _fingerprint(table)
+    cached = _CACHE.get(id(table))
+    if cached is not None and cached[0] is table and cached[1] == key:
+        return cached[2]
+    sheet = _analyse(table)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[id(table)] = (table, key, sheet)
+    return sheet
+
+
+def _analyse(table: Table) -> Sheet:
     grid = Grid(table)
     n_header = find_header_rows(grid)
     kind = recognise(table.title, table.form, header_text(grid, n_header))

@@ -49,7 +49,7 @@ _SUMMARY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def summary_key(label: str, section: str | None) -> str | None:
-    compact = strip_ordinal(label).replace("\"", "")
+    compact = strip_ordinal(label).replace('"', "")
     if not compact:
         return None
     if compact.endswith("支出") and "合计" not in compact:
@@ -69,7 +69,9 @@ def _amount(sheet: Sheet, grid: Grid, r: int, c: int, slot: Slot) -> Amount:
     parsed = parse_amount(text)
     value = parsed.value * sheet.factor if parsed.value is not None else None
     quantum = Decimal(1).scaleb(-max(parsed.decimals, 2)) * sheet.factor
-    return Amount(sheet.id, r, c, text, parsed, value, grid.confidence(r, c), quantum, slot.header, slot.field)
+    return Amount(
+        sheet.id, r, c, text, parsed, value, grid.confidence(r, c), quantum, slot.header, slot.field
+    )
 
 
 def _label_cells(grid: Grid, r: int, start: int, stop: int) -> list[tuple[int, str]]:
@@ -97,31 +99,60 @@ def _find_shift(positions: list[int], slot_cols: set[int]) -> int | None:
     return None
 
 
-def _read_row(sheet: Sheet, grid: Grid, r: int, group: int, span: tuple[int, int], slots: list[Slot],
-              allow_shift: bool) -> Line | None:
+def _read_row(
+    sheet: Sheet,
+    grid: Grid,
+    r: int,
+    *,
+    group: int,
+    span: tuple[int, int],
+    slots: list[Slot],
+    allow_shift: bool,
+) -> Line | None:
     if not slots:
         return None
     first_slot = min(s.col for s in slots)
     texts = {c: grid.own_text(r, c) for c in range(*span)}
-    label_cells = [(c, t) for c, t in texts.items() if t and (c < first_slot or not looks_numeric(t))
-                   and c not in {s.col for s in slots}]
+    label_cells = [
+        (c, t)
+        for c, t in texts.items()
+        if t and (c < first_slot or not looks_numeric(t)) and c not in {s.col for s in slots}
+    ]
     code, code_cells, name = _split_code_name(label_cells)
-    row_no = next((t for c, t in label_cells if t.isdigit() and c not in [cc for _, cc in code_cells]
-                   and len(t) <= 2), None)
+    row_no = next(
+        (t for c, t in label_cells if t.isdigit() and c not in [cc for _, cc in code_cells] and len(t) <= 2),
+        None,
+    )
     name_col = max((c for c, t in label_cells if t == name), default=span[0] - 1) if name else None
     after = name_col if name_col is not None else (max((c for _, c in code_cells), default=span[0] - 1))
-    numeric = [c for c, t in texts.items() if t and c > after and looks_numeric(t) and not
-               (row_no is not None and t == row_no and c < first_slot)]
+    numeric = [
+        c
+        for c, t in texts.items()
+        if t
+        and c > after
+        and looks_numeric(t)
+        and not (row_no is not None and t == row_no and c < first_slot)
+    ]
     slot_cols = {s.col for s in slots}
     shift = 0
     if allow_shift and numeric:
         found = _find_shift(numeric, slot_cols)
         if found is None:
-            sheet.problems.append(("misaligned_row", f"第{r + 1}行金额与栏次不对齐", [(r, c) for c in numeric]))
+            sheet.problems.append(
+                ("misaligned_row", f"第{r + 1}行金额与栏次不对齐", [(r, c) for c in numeric])
+            )
         else:
             shift = found
-    line = Line(sheet.id, r, group, name or (code or ""), code=code,
-                code_cells=[(r, c) for _, c in code_cells], name=name or None, row_no=row_no)
+    line = Line(
+        sheet.id,
+        r,
+        group,
+        name or (code or ""),
+        code=code,
+        code_cells=[(r, c) for _, c in code_cells],
+        name=name or None,
+        row_no=row_no,
+    )
     line.is_total = any(name == t or name.replace(" ", "") == t for t in _TOTAL_LABELS) if name else False
     for slot in slots:
         line.amounts.append(_amount(sheet, grid, r, slot.col - shift, slot))
@@ -130,7 +161,9 @@ def _read_row(sheet: Sheet, grid: Grid, r: int, group: int, span: tuple[int, int
 
 def _is_repeated_header(texts: list[str], header_words: set[str]) -> bool:
     values = [t for t in texts if t]
-    if not values or any(parse_amount(t).kind is AmountKind.NUMBER and ("." in t or "," in t) for t in values):
+    if not values or any(
+        parse_amount(t).kind is AmountKind.NUMBER and ("." in t or "," in t) for t in values
+    ):
         return False
     return is_sequence_row(texts) or all(t in header_words or t.isdigit() for t in values)
 
@@ -168,8 +201,10 @@ def read_lines(sheet: Sheet, grid: Grid, spans: list[tuple[int, int]]) -> None:
             continue
         for g, (span, slots) in enumerate(zip(spans, sheet.groups, strict=True)):
             allow_shift = layout in ("coded", "single_row") and len(spans) == 1
-            line = _read_row(sheet, grid, r, g, span, slots, allow_shift)
-            if line is None or (not line.label and all(a.parsed.kind is AmountKind.BLANK for a in line.amounts)):
+            line = _read_row(sheet, grid, r, group=g, span=span, slots=slots, allow_shift=allow_shift)
+            if line is None or (
+                not line.label and all(a.parsed.kind is AmountKind.BLANK for a in line.amounts)
+            ):
                 continue
             if layout == "summary":
                 line.key = summary_key(line.label, sections.get(g))

@@ -56,9 +56,16 @@ def _analyse_all(tables: list[Table]) -> tuple[list[Sheet], list[Finding]]:
             sheets.append(analyse(table))
         except Exception as exc:  # one unreadable table must not sink the document
             log.exception("table %s could not be read", table.id)
-            findings.append(Finding(rule="internal", severity="warning", table=table.id, form=table.form,
-                                    message=f"表格无法解析：{type(exc).__name__}",
-                                    message_en=f"table could not be read: {exc}"))
+            findings.append(
+                Finding(
+                    rule="internal",
+                    severity="warning",
+                    table=table.id,
+                    form=table.form,
+                    message=f"表格无法解析：{type(exc).__name__}",
+                    message_en=f"table could not be read: {exc}",
+                )
+            )
     return sheets, findings
 
 
@@ -72,7 +79,9 @@ def validate(tables: list[Table], narrative: list[str] | None = None) -> Validat
     return Validation(joined, sheets, records, [*findings, *problems, *rule_findings], outcomes)
 
 
-def validate_tables(tables: list[Table], narrative: list[str] | None = None) -> tuple[list[Record], list[Finding]]:
+def validate_tables(
+    tables: list[Table], narrative: list[str] | None = None
+) -> tuple[list[Record], list[Finding]]:
     result = validate(tables, narrative)
     return result.records, result.findings
 
@@ -85,9 +94,12 @@ def validate_text_document(text: str) -> TextValidation:
 
 def _apply(tables: list[Table], table_id: str, cell: tuple[int, int], text: str) -> list[Table]:
     out = []
-    for table in tables:
+    for original in tables:
+        table = original
         if table.id == table_id:
-            cells = [c.model_copy(update={"text": text}) if (c.row, c.col) == cell else c for c in table.cells]
+            cells = [
+                c.model_copy(update={"text": text}) if (c.row, c.col) == cell else c for c in table.cells
+            ]
             table = table.model_copy(update={"cells": cells})
         out.append(table)
     return out
@@ -101,23 +113,43 @@ def enrich(extraction: Extraction, policy: RepairPolicy | RepairOptions = Repair
     if options.policy is not RepairPolicy.OFF:
         proposals = propose(result.outcomes, options)
         tables = result.tables
-        for amount, correction in proposals:
+        for _amount, correction in proposals:
             applied = options.policy is RepairPolicy.APPLY
             if applied:
                 tables = _apply(tables, correction.table, correction.cell, correction.proposed)
-            repairs.append(Finding(
-                rule="R.OCR", severity="info", table=correction.table, cells=[correction.cell],
-                message=f"疑似识别错误：“{correction.original}”应为“{correction.proposed}”",
-                message_en="likely OCR confusion; identities prove the proposed value",
-                expected=correction.proposed, actual=correction.original,
-                correction=correction.model_copy(update={"applied": applied})))
-            log.info("repair %s %s -> %s (applied=%s)", correction.cell, correction.original,
-                     correction.proposed, applied)
+            repairs.append(
+                Finding(
+                    rule="R.OCR",
+                    severity="info",
+                    table=correction.table,
+                    cells=[correction.cell],
+                    message=f"疑似识别错误：“{correction.original}”应为“{correction.proposed}”",
+                    message_en="likely OCR confusion; identities prove the proposed value",
+                    expected=correction.proposed,
+                    actual=correction.original,
+                    correction=correction.model_copy(update={"applied": applied}),
+                )
+            )
+            log.info(
+                "repair %s %s -> %s (applied=%s)",
+                correction.cell,
+                correction.original,
+                correction.proposed,
+                applied,
+            )
         if options.policy is RepairPolicy.APPLY and proposals:
             result = validate(tables, narrative)
-    return extraction.model_copy(update={"tables": result.tables, "records": result.records,
-                                         "findings": [*result.findings, *repairs]})
+    return extraction.model_copy(
+        update={"tables": result.tables, "records": result.records, "findings": [*result.findings, *repairs]}
+    )
 
 
-__all__ = ["Cell", "TextValidation", "Validation", "enrich", "validate", "validate_tables",
-           "validate_text_document"]
+__all__ = [
+    "Cell",
+    "TextValidation",
+    "Validation",
+    "enrich",
+    "validate",
+    "validate_tables",
+    "validate_text_document",
+]

@@ -21,7 +21,9 @@ def _level(line: Line, system: str) -> tuple[str | None, str | None]:
         return None, None
     if system == "unit":
         return ("部门" if len(line.code) == 3 else "单位"), codes.parent_of(line.code, "unit")
-    level = codes.level_of(line.code, system if system in (codes.FUNCTION, codes.ECONOMIC) else codes.FUNCTION)
+    level = codes.level_of(
+        line.code, system if system in (codes.FUNCTION, codes.ECONOMIC) else codes.FUNCTION
+    )
     return level, codes.parent_of(line.code, system)
 
 
@@ -39,9 +41,21 @@ def line_record(sheet: Sheet, line: Line) -> Record:
                 cells[amount.field] = amount.cell
     for i, cell in enumerate(line.code_cells):
         cells[f"code{i}" if len(line.code_cells) > 1 else "code"] = cell
-    return Record(table=sheet.id, form=sheet.table.form, kind=sheet.kind.id, row=line.row, code=line.code,
-                  name=line.name or line.label or None, level=level, parent=parent, values=values,
-                  fields=fields, unit=WAN, page=sheet.table.page, cells=cells)
+    return Record(
+        table=sheet.id,
+        form=sheet.table.form,
+        kind=sheet.kind.id,
+        row=line.row,
+        code=line.code,
+        name=line.name or line.label or None,
+        level=level,
+        parent=parent,
+        values=values,
+        fields=fields,
+        unit=WAN,
+        page=sheet.table.page,
+        cells=cells,
+    )
 
 
 def sheet_records(sheet: Sheet) -> list[Record]:

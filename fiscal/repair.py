@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from fiscal.amounts import AmountKind, fmt, parse_amount
 from fiscal.layout import Amount
@@ -21,7 +21,7 @@ _SWAPS = {"1": "7", "7": "1", "0": "8", "8": "03", "3": "8", "5": "6", "6": "5"}
 _TOLERANCE = Decimal("0.01")
 
 
-class RepairPolicy(str, Enum):
+class RepairPolicy(StrEnum):
     OFF = "off"
     PROPOSE = "propose"
     APPLY = "apply"
@@ -43,11 +43,13 @@ def confusion_variants(text: str) -> set[str]:
         out.update(raw[:i] + "." + raw[i:] for i in range(1, len(raw)))
     for i, ch in enumerate(raw):
         if ch in ".,":
-            out.add(raw[:i] + raw[i + 1:])
-            out.add(raw[:i] + ("," if ch == "." else ".") + raw[i + 1:])  # comma <-> point
+            out.add(raw[:i] + raw[i + 1 :])
+            out.add(raw[:i] + ("," if ch == "." else ".") + raw[i + 1 :])  # comma <-> point
         for swap in _SWAPS.get(ch, ""):
-            out.add(raw[:i] + swap + raw[i + 1:])
-    out.update(d + raw for d in ("0123456789" if raw.startswith(".") else "123456789"))  # dropped leading digit
+            out.add(raw[:i] + swap + raw[i + 1 :])
+    out.update(
+        d + raw for d in ("0123456789" if raw.startswith(".") else "123456789")
+    )  # dropped leading digit
     if digits_only.isdigit() and raw.count(".") > 1:
         head, _, tail = raw.rpartition(".")
         out.add(head.replace(".", ",") + "." + tail)
@@ -70,15 +72,23 @@ def propose(outcomes: list[Outcome], options: RepairOptions) -> list[tuple[Amoun
     failing = [o for o in outcomes if o.status in ("fail", "invalid")]
     proposals: dict[tuple[str, int, int], tuple[Amount, Correction]] = {}
     for outcome in failing:
-        low = {(a.table, a.row, a.col): a for a in outcome.equation.terms()
-               if a.col >= 0 and a.confidence < options.confidence_threshold and a.parsed.kind is not AmountKind.BLANK}
+        low = {
+            (a.table, a.row, a.col): a
+            for a in outcome.equation.terms()
+            if a.col >= 0
+            and a.confidence < options.confidence_threshold
+            and a.parsed.kind is not AmountKind.BLANK
+        }
         if len(low) != 1:
             continue
         key, amount = next(iter(low.items()))
         if key in proposals:
             continue
-        factor = amount.value / amount.parsed.value if amount.value and amount.parsed.value else \
-            amount.quantum / Decimal("0.01")
+        factor = (
+            amount.value / amount.parsed.value
+            if amount.value and amount.parsed.value
+            else amount.quantum / Decimal("0.01")
+        )
         touching = _touching(outcomes, key)
         fixes = []
         for variant in sorted(confusion_variants(amount.text)):
@@ -91,9 +101,16 @@ def propose(outcomes: list[Outcome], options: RepairOptions) -> list[tuple[Amoun
         values = {c for _, c in fixes}
         if len(values) == 1:
             variant = _canonical(fixes[0][0], values.pop(), factor)
-            proposals[key] = (amount, Correction(
-                table=amount.table, cell=amount.cell, original=amount.text, proposed=variant,
-                reason=f"OCR confusion repaired: all {len(touching)} identities touching the cell hold"))
+            proposals[key] = (
+                amount,
+                Correction(
+                    table=amount.table,
+                    cell=amount.cell,
+                    original=amount.text,
+                    proposed=variant,
+                    reason=f"OCR confusion repaired: all {len(touching)} identities touching the cell hold",
+                ),
+            )
     return list(proposals.values())
 
 

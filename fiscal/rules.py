@@ -151,11 +151,21 @@ def findings_for(outcome: Outcome, forms: dict[str, str | None]) -> list[Finding
             by_table.setdefault(amount.table, []).append(amount.cell)
     out = []
     for table_id, cells in by_table.items():
-        out.append(Finding(
-            rule=eq.rule, severity=severity, message=f"{eq.message}：{note}",
-            message_en=f"{eq.message_en}: {note_en}", table=table_id, form=forms.get(table_id),
-            cells=list(dict.fromkeys(cells)), expected=fmt(outcome.expected), actual=fmt(outcome.actual),
-            difference=fmt(outcome.difference), tolerance=fmt(outcome.tolerance)))
+        out.append(
+            Finding(
+                rule=eq.rule,
+                severity=severity,
+                message=f"{eq.message}：{note}",
+                message_en=f"{eq.message_en}: {note_en}",
+                table=table_id,
+                form=forms.get(table_id),
+                cells=list(dict.fromkeys(cells)),
+                expected=fmt(outcome.expected),
+                actual=fmt(outcome.actual),
+                difference=fmt(outcome.difference),
+                tolerance=fmt(outcome.tolerance),
+            )
+        )
     return out
 
 
@@ -180,9 +190,14 @@ def run_rules(ctx: Context, only: set[str] | None = None) -> tuple[list[Finding]
                     findings.append(item)
         except Exception as exc:  # a broken rule must not hide the others
             log.exception("rule %s failed", spec.id)
-            findings.append(Finding(rule="internal", severity="warning",
-                                    message=f"规则 {spec.id} 执行异常：{type(exc).__name__}",
-                                    message_en=f"rule {spec.id} raised {type(exc).__name__}: {exc}"))
+            findings.append(
+                Finding(
+                    rule="internal",
+                    severity="warning",
+                    message=f"规则 {spec.id} 执行异常：{type(exc).__name__}",
+                    message_en=f"rule {spec.id} raised {type(exc).__name__}: {exc}",
+                )
+            )
     return _dedupe(findings), outcomes
 
 

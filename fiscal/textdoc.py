@@ -80,7 +80,7 @@ _NOTE_RE = re.compile(r"^(注|备注|说明)[:：]|^本(部门|单位)[^。]{0,4
 def _notes_after(lines: list[str], start: int) -> list[str]:
     """注：… lines and empty-table statements printed right under a table."""
     notes: list[str] = []
-    for line in lines[start:start + _LEAD_CONTEXT_LINES]:
+    for line in lines[start : start + _LEAD_CONTEXT_LINES]:
         if "\t" in line:
             break
         text = normalise_text(line)
@@ -95,7 +95,7 @@ def _notes_after(lines: list[str], start: int) -> list[str]:
 def _context_before(lines: list[str], start: int) -> _Context:
     """Title, form, 部门 and 单位 from the lines above a table (nearest wins), wrapped lines rejoined."""
     block: list[str] = []
-    for line in reversed(lines[max(0, start - 4 * _LEAD_CONTEXT_LINES):start]):
+    for line in reversed(lines[max(0, start - 4 * _LEAD_CONTEXT_LINES) : start]):
         if "\t" in line:
             break
         text = normalise_text(line)
@@ -130,8 +130,13 @@ def _rejoin(block: list[str]) -> list[str]:
 
 
 def _is_fragment(compact: str) -> bool:
-    return len(compact) <= 12 and ":" not in compact and "：" not in compact and not compact.endswith("表") \
+    return (
+        len(compact) <= 12
+        and ":" not in compact
+        and "：" not in compact
+        and not compact.endswith("表")
         and normalise_form(compact) is None
+    )
 
 
 def _absorb_context_line(context: _Context, text: str) -> None:
@@ -177,8 +182,15 @@ def build_table(table_id: str, rows: list[list[str]], context: _Context | None =
             owner[(r, c)] = cell
             cells.append(cell)
     return Table(
-        id=table_id, page=1, form=context.form, title=context.title, unit=context.unit,
-        department=context.department, n_rows=len(grid), n_cols=n_cols, cells=cells,
+        id=table_id,
+        page=1,
+        form=context.form,
+        title=context.title,
+        unit=context.unit,
+        department=context.department,
+        n_rows=len(grid),
+        n_cols=n_cols,
+        cells=cells,
     )
 
 

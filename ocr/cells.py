@@ -40,14 +40,14 @@ def _blank_area(dpi: int) -> int:
     return max(6, round(14 * (dpi / 200) ** 2))
 
 
-def clean_ink(lines: PageLines, box: Box, line_width: int) -> GrayImage:
-    """Ink inside ``box`` with ruling lines and border-touching stubs removed."""
+def clean_ink(lines: PageLines, box: Box, line_width: int) -> tuple[GrayImage, GrayImage]:
+    """Ink inside ``box`` with ruling lines and border-touching stubs removed, and the rule mask."""
     x0, y0, x1, y1 = box
     ink = lines.ink[y0:y1, x0:x1]
     rules = cv2.bitwise_or(lines.horizontal[y0:y1, x0:x1], lines.vertical[y0:y1, x0:x1])
     rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
     cleaned = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
-    return _drop_border_stubs(cleaned, max(2, line_width + 2))
+    return _drop_border_stubs(cleaned, max(2, line_width + 2)), rules
 
 
 def _drop_border_stubs(mask: GrayImage, thin: int) -> GrayImage:
@@ -128,6 +128,8 @@ def classify_kind(mask: GrayImage) -> CellKind:
     height = mask.shape[0]
     if count <= 1 or height == 0:
         return "text"
+    if count == 2 and mask.shape[1] >= 2.5 * height:
+        return "numeric"  # a lone dash (nil amount)
     narrow = wide = 0
     for _, _, w, h, area in stats[1:]:
         if h >= 0.55 * height:
@@ -157,18 +159,22 @@ def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine
                      dpi: int) -> list[Cell]:
     """Every grid cell of ``table`` with its text, confidence and bbox."""
     inset = max(1, table.line_width // 2)
-    crops: list[CellCrop] = []
-    pending: list[_PendingCell] = []
+    found: list[tuple[GridCell, Box, GrayImage, GrayImage, list[Box]]] = []
     for cell in table.cells:
         box = _inner_box(cell, inset, gray.shape)
         if box[2] - box[0] < 3 or box[3] - box[1] < 3:
-            pending.append(_PendingCell(cell, len(crops), 0))
+            found.append((cell, box, lines.ink[0:0, 0:0], lines.ink[0:0, 0:0], []))
             continue
-        mask = clean_ink(lines, box, table.line_width)
-        line_boxes = split_lines(mask, dpi)
+        mask, rules = clean_ink(lines, box, table.line_width)
+        found.append((cell, box, mask, rules, split_lines(mask, dpi)))
+    heights = [b[3] - b[1] for *_, boxes in found for b in boxes]
+    min_height = round(0.8 * float(np.median(heights))) if heights else 0
+    crops: list[CellCrop] = []
+    pending: list[_PendingCell] = []
+    for cell, box, mask, rules, line_boxes in found:
         pending.append(_PendingCell(cell, len(crops), len(line_boxes)))
-        for lx0, ly0, lx1, ly1 in line_boxes:
-            crops.append(_make_crop(gray, mask, box, (lx0, ly0, lx1, ly1)))
+        for line_box in line_boxes:
+            crops.append(_make_crop(gray, mask, rules, box, line_box, min_height))
     results = engine.recognize(crops) if crops else []
     cells = []
     for item in pending:
@@ -183,13 +189,24 @@ def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine
     return cells
 
 
-def _make_crop(gray: GrayImage, mask: GrayImage, region: Box, line: Box) -> CellCrop:
-    """Grayscale line crop with erased rules whitened; kind from the glyph shapes."""
+def _make_crop(gray: GrayImage, mask: GrayImage, rules: GrayImage, region: Box, line: Box,
+               min_height: int) -> CellCrop:
+    """Grayscale line crop with rules and far-off specks whitened; kind from the glyph shapes.
+
+    Only pixels well away from the kept ink are whitened: whitening right up to the
+    binary mask ate the hollow cores of bold, upscaled digits (5,288,011,738.39 read
+    as 5801733). A crop is at least ``min_height`` (most of the table's typical line
+    height) tall: a lone dash trimmed to its 3 px of ink is unreadable to the
+    recogniser, the same dash with a text line's height of white around it is not.
+    """
     rx0, ry0, _, _ = region
     lx0, ly0, lx1, ly1 = line
     line_mask = mask[ly0:ly1, lx0:lx1]
-    image = gray[ry0 + ly0:ry0 + ly1, rx0 + lx0:rx0 + lx1].copy()
-    # Whiten everything that is not (near) kept ink: removes rule stubs and specks in one go.
-    near_ink = cv2.dilate(line_mask, np.ones((3, 3), np.uint8))
-    image[near_ink == 0] = 255
+    reach = max(3, (ly1 - ly0) // 6) | 1
+    keep = cv2.dilate(line_mask, np.ones((reach, reach), np.uint8))
+    keep[rules[ly0:ly1, lx0:lx1] > 0] = 0
+    text = np.where(keep > 0, gray[ry0 + ly0:ry0 + ly1, rx0 + lx0:rx0 + lx1], 255)
+    extra = max(0, min_height - (ly1 - ly0))
+    image = np.full((ly1 - ly0 + extra, lx1 - lx0), 255, dtype=np.uint8)
+    image[extra // 2:extra // 2 + text.shape[0]] = text
     return CellCrop(image=np.ascontiguousarray(image), kind=classify_kind(line_mask))

@@ -21,13 +21,14 @@ from ocr.engines.base import CellCrop, GrayImage, OcrEngine
 from ocr.grid import PageLines
 from ocr.textnorm import normalise
 
-_MIN_CONFIDENCE = 0.4
+_MIN_CONFIDENCE = 0.5
 _FORM = re.compile(r"(公开|预算|决算|部门预算|部门决算|附)\s*[第]?\s*(\d{1,2}(?:\s*-\s*\d{1,2})?)\s*表")
 _UNIT = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
 _DEPARTMENT = re.compile(r"(?:编制部门|编制单位|预算单位|单位名称|部门名称|部门)\s*[:：]\s*(.+?)(?:\s*单位\s*[:：].*)?$")
 _NOTE = re.compile(r"^\s*(?:注|说明|备注)\s*(?:\d+|[一二三四五六七八九十]+)?\s*[:：.、]")
 _PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,4}[-—\s]*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_TITLE_WORD = re.compile(r"(表|清单|明细|情况)\s*(\(.*\))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -82,20 +83,29 @@ def _ink_bands(rows: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
 
 def _band_fragments(strip: GrayImage, top: int, min_height: int) -> list[Box]:
     """Split one line band into fragments separated by more than about one character height."""
-    height = strip.shape[0]
-    gap = max(3, round(height * 1.1))
-    smear = cv2.morphologyEx(strip, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
+    gap = max(3, round(strip.shape[0] * 1.1))
+    columns = strip.max(axis=0) > 0
     fragments = []
-    for x, _, w, _, _ in stats[1:]:
-        piece = strip[:, x:x + w]
+    for x0, x1 in _bridge(_ink_bands(columns), gap):
+        piece = strip[:, x0:x1]
         ink_rows = np.nonzero(piece.max(axis=1))[0]
         if ink_rows.size == 0 or int(np.count_nonzero(piece)) < min_height * 2:
             continue
         y0, y1 = int(ink_rows[0]), int(ink_rows[-1]) + 1
-        if y1 - y0 >= min_height or w >= 2 * min_height:
-            fragments.append((int(x), top + y0, int(x + w), top + y1))
+        if y1 - y0 >= min_height or x1 - x0 >= 2 * min_height:
+            fragments.append((x0, top + y0, x1, top + y1))
     return fragments
+
+
+def _bridge(runs: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    """Join runs separated by less than ``gap``."""
+    joined: list[tuple[int, int]] = []
+    for start, end in runs:
+        if joined and start - joined[-1][1] < gap:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
 
 
 def read_text_lines(gray: GrayImage, boxes: Sequence[Box], engine: OcrEngine) -> list[TextLine]:
@@ -151,6 +161,45 @@ def _is_title(text: str) -> bool:
     return len(_CJK.findall(text)) >= 3 and not _NOTE.match(text) and not _PAGE_NUMBER.match(text)
 
 
+def _take_fields_above(above: list[tuple[int, TextLine]], ctx: TableContext,
+                       used: set[int]) -> list[tuple[int, TextLine]]:
+    """Fill header fields from the rows above a table, nearest row first; return title candidates.
+
+    Fields are matched on each fragment and on the whole visual row, because widely
+    spaced print (单位：  元) comes out of line finding as separate fragments.
+    """
+    titles: list[tuple[int, TextLine]] = []
+    by_line = {id(ln): i for i, ln in above}
+    for row in reversed(_visual_rows([ln for _, ln in above])):
+        row_fields = False
+        for ln in row:
+            if _take_header_fields(ln.text, ctx):
+                used.add(by_line[id(ln)])
+                row_fields = True
+        if _take_header_fields("".join(ln.text for ln in row), ctx) or row_fields:
+            for ln in row:
+                if _is_title(ln.text) and _TITLE_WORD.search(ln.text):
+                    titles.append((by_line[id(ln)], ln))
+                else:
+                    used.add(by_line[id(ln)])
+            continue
+        titles.extend((by_line[id(ln)], ln) for ln in row if _is_title(ln.text))
+    return titles
+
+
+def _choose_title(candidates: list[tuple[int, TextLine]], table: Box) -> tuple[int, TextLine] | None:
+    """Nearest line naming a table (…表, …清单), else the nearest line centred over the table."""
+    for item in candidates:
+        if _TITLE_WORD.search(item[1].text):
+            return item
+    centre, width = (table[0] + table[2]) / 2, table[2] - table[0]
+    for item in candidates:
+        x0, _, x1, _ = item[1].bbox
+        if abs((x0 + x1) / 2 - centre) <= 0.12 * width:
+            return item
+    return None
+
+
 def attach_context(lines: Sequence[TextLine], table_boxes: Sequence[Box], page_height: int) -> PageContext:
     """Assign header fields and notes to each table (boxes top to bottom); the rest is page text."""
     used: set[int] = set()
@@ -160,14 +209,11 @@ def attach_context(lines: Sequence[TextLine], table_boxes: Sequence[Box], page_h
         ceiling = table_boxes[t - 1][3] if t else 0
         floor = table_boxes[t + 1][1] if t + 1 < len(table_boxes) else page_height
         above = [(i, ln) for i, ln in indexed if ceiling <= ln.bbox[3] <= box[1] + 5 and i not in used]
-        above.sort(key=lambda item: item[1].bbox[3], reverse=True)  # nearest first
-        reach = max(box[1] - ceiling, 1)
-        for i, ln in above:
-            if _take_header_fields(ln.text, contexts[t]):
-                used.add(i)
-            elif contexts[t].title is None and _is_title(ln.text) and box[1] - ln.bbox[3] <= 0.6 * reach + 200:
-                contexts[t].title = ln.text
-                used.add(i)
+        titles = _take_fields_above(above, contexts[t], used)
+        chosen = _choose_title(titles, box)
+        if chosen is not None:
+            contexts[t].title = chosen[1].text
+            used.add(chosen[0])
         below = [(i, ln) for i, ln in indexed if box[3] - 5 <= ln.bbox[1] < floor and i not in used]
         contexts[t].notes = _notes(below, used)
     rest = [ln for i, ln in indexed if i not in used]

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Literal["1"] = "1"
 
 BBox = tuple[int, int, int, int]
 """Pixel box ``[x0, y0, x1, y1]`` on the page image the table was found on."""

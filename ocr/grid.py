@@ -255,6 +255,8 @@ def _build_table(hs: list[Segment], vs: list[Segment], lines: PageLines, tol: in
     cols = _boundaries(vs, hs, tol)
     if len(rows) < 3 or len(cols) < 3:
         return None  # a frame or a single strip is not a table
+    if cols[-1] - cols[0] < 4 * lines.min_line or rows[-1] - rows[0] < 1.5 * lines.min_line:
+        return None  # strokes of large title characters can form a tiny "grid"
     line_width = int(np.median([s.thickness for s in hs + vs]))
     band = max(3, line_width + 2)
     mask_h = cv2.bitwise_or(lines.ink, lines.horizontal)

@@ -21,7 +21,7 @@ from ocr.contract import Extraction, PageInfo, Source, Table
 from ocr.engines import get_engine
 from ocr.errors import InvalidPageRangeError, ProcessingTimeoutError
 from ocr.grid import find_tables, page_lines
-from ocr.preprocess import make_upright
+from ocr.preprocess import enlarge_small_text, make_upright
 from ocr.rasterise import DocumentInfo, RasterPage, open_document, rasterise_page
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,8 @@ def read_page(raster: RasterPage, options: ExtractOptions, deadline: _Deadline |
     engine = get_engine(options.engine)
     upright = make_upright(raster.image)
     deadline.check("preprocess")
-    image, dpi = upright.image, raster.dpi
+    image, scale = enlarge_small_text(upright.image)
+    dpi = round(raster.dpi * scale)
     lines = page_lines(image, dpi)
     grids = find_tables(image, dpi, lines)
     deadline.check("grid")

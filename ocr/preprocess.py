@@ -173,3 +173,22 @@ def make_upright(gray: GrayImage) -> Upright:
         skew = 0.0
     log.debug("upright: rotation=%d skew=%.2f", rotation, skew)
     return Upright(image=image, rotation=rotation, skew_deg=skew)
+
+
+MIN_TEXT_PX = 20  # below this character size the recogniser and the line filters lose detail
+TARGET_TEXT_PX = 30
+
+
+def enlarge_small_text(gray: GrayImage) -> tuple[GrayImage, float]:
+    """Upscale low-resolution pages (screenshots, 96 dpi scans) so characters are ~30 px tall."""
+    small, factor = _downscale(gray)
+    text_mask = _text_only(ink_mask(small))
+    if int(np.count_nonzero(text_mask)) < 50:
+        return gray, 1.0
+    char = _character_size(text_mask) / factor
+    if char >= MIN_TEXT_PX:
+        return gray, 1.0
+    scale = min(3.0, TARGET_TEXT_PX / max(char, 1.0))
+    enlarged = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    log.debug("text %.1f px: page enlarged x%.2f", char, scale)
+    return np.ascontiguousarray(enlarged), scale

@@ -21,10 +21,25 @@ def looks_numeric(text: str) -> bool:
     return bool(_NUMBER_LIKE.match(text))
 
 
+_DOTTED_THOUSANDS = re.compile(r"^([-+]?\d{1,3})((?:\.\d{3})+)\.(\d{1,2})$")
+
+
+def _fix_thousands(number: str) -> str:
+    """5.288.011.738.39 -> 5,288,011,738.39: low-resolution commas read as points.
+
+    Only when there are several points, every inner group has three digits and the
+    last has one or two: no real amount looks like that, so nothing else changes.
+    """
+    match = _DOTTED_THOUSANDS.match(number)
+    if not match:
+        return number
+    return match.group(1) + match.group(2).replace(".", ",") + "." + match.group(3)
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip()
     if looks_numeric(text):
-        return re.sub(r"\s+", "", text)
+        return _fix_thousands(re.sub(r"\s+", "", text))
     text = _SPACE_NEXT_TO_CJK.sub("", text)
     text = _SPACE_IN_NUMBER.sub("", text)
     return _MANY_SPACES.sub(" ", text)

@@ -34,14 +34,16 @@ WAIT_FOR_JOB_S = 600.0
 @dataclass
 class Stats:
     latencies_ms: list[float] = field(default_factory=list)
+    by_route: dict[str, list[float]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     seconds: float = 0.0  # the load phase only (not the optional upload)
 
-    def percentile(self, fraction: float) -> float:
-        if not self.latencies_ms:
+    def percentile(self, fraction: float, route: str | None = None) -> float:
+        values = self.latencies_ms if route is None else self.by_route.get(route, [])
+        if not values:
             return float("nan")
-        ordered = sorted(self.latencies_ms)
+        ordered = sorted(values)
         index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
         return ordered[index]
 
@@ -66,12 +68,12 @@ def loopback_base_url(raw: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
-async def client_loop(client: httpx.AsyncClient, paths: list[str], deadline: float, budget: list[int],
-                      stats: Stats) -> None:
+async def client_loop(client: httpx.AsyncClient, paths: list[tuple[str, str]], deadline: float,
+                      budget: list[int], stats: Stats) -> None:
     index = 0
     while time.monotonic() < deadline and budget[0] > 0:
         budget[0] -= 1
-        path = paths[index % len(paths)]
+        route, path = paths[index % len(paths)]
         index += 1
         started = time.perf_counter()
         try:
@@ -81,7 +83,9 @@ async def client_loop(client: httpx.AsyncClient, paths: list[str], deadline: flo
                 stats.errors[f"HTTP {response.status_code}"] += 1
         except httpx.HTTPError as exc:
             stats.errors[type(exc).__name__] += 1
-        stats.latencies_ms.append((time.perf_counter() - started) * 1000)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        stats.latencies_ms.append(elapsed_ms)
+        stats.by_route.setdefault(route, []).append(elapsed_ms)
         stats.requests += 1
 
 
@@ -111,8 +115,8 @@ async def run(args: argparse.Namespace) -> Stats:
             document, job = await upload_and_wait(client, Path(args.upload))
         else:
             document, job = args.document, args.job
-        paths = [f"/v1/jobs/{job}", f"/v1/documents/{document}/records",
-                 f"/v1/documents/{document}/findings"]
+        paths = [("job", f"/v1/jobs/{job}"), ("records", f"/v1/documents/{document}/records"),
+                 ("findings", f"/v1/documents/{document}/findings")]
         stats = Stats()
         budget = [args.max_requests]
         started = time.monotonic()
@@ -159,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         "rps": round(stats.requests / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(stats.percentile(0.50), 1), "p95_ms": round(stats.percentile(0.95), 1),
         "p99_ms": round(stats.percentile(0.99), 1), "max_ms": round(max(stats.latencies_ms, default=0.0), 1),
+        "p50_p95_ms_by_route": {
+            route: [round(stats.percentile(0.5, route), 1), round(stats.percentile(0.95, route), 1)]
+            for route in sorted(stats.by_route)},
     }
     if args.json:
         print(json.dumps(summary))

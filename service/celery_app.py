@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from celery import Celery, Task, signals
@@ -32,6 +35,7 @@ from service.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 MAX_PAGE_DELIVERIES = 5  # a page whose worker process keeps dying fails the job after this many tries
+MAX_LEASE_WAITS = 50  # times a duplicate page task waits for another worker's lease before giving up
 
 
 class CelerySettings(BaseSettings):
@@ -45,6 +49,7 @@ class CelerySettings(BaseSettings):
         900, ge=5, description="Unacked messages of a vanished worker are re-delivered after this. "
                                "Must exceed the longest task and the longest retry countdown.")
     restore_interval_s: int = Field(10, ge=1, description="How often workers look for such messages")
+    lease_s: int = Field(30, ge=3, description="A page's lease lapses this long after its worker dies")
     resume_on_start: bool = Field(True, description="A starting worker re-submits jobs left queued/running")
     transient_retries: int = Field(5, ge=0)
 
@@ -195,14 +200,56 @@ def start_job(self: StageTask, job_id: str) -> None:
 def run_page(self: StageTask, job_id: str, page_number: int) -> None:
     from service.jobs import stages
 
-    deliveries = int(_redis_incr(redis_key("page-deliveries", job_id, page_number)))
-    if deliveries > MAX_PAGE_DELIVERIES:
-        stages.fail(job_id, "worker_crashed",
-                    f"page {page_number} was started {deliveries - 1} times without finishing")
-        return
-    stored = self.run_stage(job_id, stages.run_page, job_id, page_number)
+    with page_lease(job_id, page_number) as held:
+        if not held:
+            # Another live worker is reading this page (a duplicate delivery after a resume or a
+            # restore). Come back once its lease could have expired: if it finished, the page is
+            # stored and this returns at once; if it died, this one does the page.
+            if self.request.retries < MAX_LEASE_WAITS:
+                raise self.retry(countdown=_tuning.lease_s + 1, max_retries=MAX_LEASE_WAITS)
+            stages.fail(job_id, "worker_crashed", f"page {page_number} stayed leased by another worker")
+            return
+        deliveries = int(_redis_incr(redis_key("page-deliveries", job_id, page_number)))
+        if deliveries > MAX_PAGE_DELIVERIES:
+            stages.fail(job_id, "worker_crashed",
+                        f"page {page_number} was started {deliveries - 1} times without finishing")
+            return
+        stored = self.run_stage(job_id, stages.run_page, job_id, page_number)
     if stored and _all_pages_stored(job_id):
         enqueue_finalize(job_id)
+
+
+@contextmanager
+def page_lease(job_id: str, page_number: int) -> Iterator[bool]:
+    """Hold a Redis lease on one page while reading it, renewed by a heartbeat thread.
+
+    A worker killed outright stops renewing, so its lease lapses after ``lease_s`` seconds.
+    """
+    client = redis_client()
+    key = redis_key("page-lease", job_id, page_number)
+    token = uuid.uuid4().hex
+    if not client.set(key, token, nx=True, ex=_tuning.lease_s):
+        yield False
+        return
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        while not stop.wait(_tuning.lease_s / 3):
+            try:
+                client.set(key, token, xx=True, ex=_tuning.lease_s)
+            except Exception:  # a Redis blip: the next beat retries; the page result is in the DB anyway
+                log.warning("could not renew lease %s", key, exc_info=True)
+
+    beat = threading.Thread(target=heartbeat, name=f"lease-{job_id}-{page_number}", daemon=True)
+    beat.start()
+    try:
+        yield True
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+        with suppress(Exception):
+            if client.get(key) == token.encode():
+                client.delete(key)
 
 
 @_task(bind=True, base=StageTask, name="fiscalocr.finalize")

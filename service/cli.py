@@ -113,6 +113,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from ocr.contract import Extraction, Source
     from service import fiscal_bridge
+    from service.limits import check_tables
     from service.schemas import TablesOnly
 
     path = Path(args.tables)
@@ -125,6 +126,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         extraction = Extraction(source=Source(filename=path.name, sha256="", pages=0), tables=tables)
     else:
         extraction = Extraction.model_validate(data)
+    check_tables(extraction.tables)
     _write_json(args.out, fiscal_bridge.enrich(extraction).model_dump(mode="json"))
     return 0
 

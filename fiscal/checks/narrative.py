@@ -13,22 +13,36 @@ from fiscal.checks.cross import select
 from fiscal.checks.perf import fund_rows, share_verdict
 from fiscal.checks.tables import coded_lines
 from fiscal.kinds import kind_from_title
-from fiscal.layout import Amount
+from fiscal.layout import Amount, Line
 from fiscal.rules import Context, rule
 from ocr.contract import Finding
 
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
-_HEADING_RE = re.compile(r"^(?:-\s*)?([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+部分)")
+_HEADING_RE = re.compile(
+    r"^(?:-\s*)?([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+部分)"
+)
 _SENTENCE_RE = re.compile(r"[^。；;!?！？]+")
 _YEAR_START_RE = re.compile(r"^\s*(?:\d+[.、]\s*)?(20\d{2})\s*年(度)?(?!\s*\d)")
 _GARBLED_UNIT_RE = re.compile(r"万元\s*" + _NUM + r"\s*元")
-_SHARE_RE = re.compile(_NUM + r"\s*万元[^，,。；%\d]{0,4}[，,]?\s*占[^0-9，。；]{0,12}?" + r"(\d+(?:\.\d+)?)\s*%")
-_CHANGE_RE = re.compile(_NUM + r"\s*万元[^%万]{0,40}?(增加|减少)\s*" + _NUM + r"\s*万元(?:[，,。]?\s*(增长|下降|减少|增加)\s*"
-                        + r"(\d+(?:\.\d+)?)\s*%)?")
+_SHARE_RE = re.compile(
+    _NUM + r"\s*万元[^，,。；%\d]{0,4}[，,]?\s*占[^0-9，。；]{0,12}?" + r"(\d+(?:\.\d+)?)\s*%"
+)
+_CHANGE_RE = re.compile(
+    _NUM
+    + r"\s*万元[^%万]{0,40}?(增加|减少)\s*"
+    + _NUM
+    + r"\s*万元(?:[，,。]?\s*(增长|下降|减少|增加)\s*"
+    + r"(\d+(?:\.\d+)?)\s*%)?"
+)
 _NOT_PRIOR_SUBJECTS = ("采购", "购买", "三公", "资产", "出国", "接待", "公务用车")
-_ITEM_RE = re.compile(r"(?P<chain>[^。]*?[(（]类[)）][^。]*?[(（]款[)）][^。]*?[(（]项[)）]+)[^。]{0,6}?[。,，]?\s*"
-                      r"年初预算为\s*" + _NUM + r"\s*万元[，,]\s*(?:支出)?决算为\s*" + _NUM
-                      + r"\s*万元[，,]\s*完成年初预算的\s*(\d+(?:\.\d+)?)\s*%")
+_ITEM_RE = re.compile(
+    r"(?P<chain>[^。]*?[(（]类[)）][^。]*?[(（]款[)）][^。]*?[(（]项[)）]+)[^。]{0,6}?[。,，]?\s*"
+    r"年初预算为\s*"
+    + _NUM
+    + r"\s*万元[，,]\s*(?:支出)?决算为\s*"
+    + _NUM
+    + r"\s*万元[，,]\s*完成年初预算的\s*(\d+(?:\.\d+)?)\s*%"
+)
 _ITEMS_INTRO_RE = re.compile(r"(人员经费|公用经费)\s*" + _NUM + r"\s*万元[，,]?\s*主要包括[:：]([^。]*)")
 
 
@@ -53,12 +67,25 @@ def _dec(text: str) -> Decimal:
     return Decimal(text.replace(",", ""))
 
 
-def _finding(rule_id: str, severity: str, zh: str, en: str, amount: Amount | None = None,
-             expected: Decimal | str | None = None, actual: Decimal | str | None = None) -> Finding:
-    return Finding(rule=rule_id, severity=severity, message=zh, message_en=en,  # type: ignore[arg-type]
-                   table=amount.table if amount else None, cells=[amount.cell] if amount else [],
-                   expected=None if expected is None else str(expected),
-                   actual=None if actual is None else str(actual))
+def _finding(  # noqa: PLR0917  (message helper: positional like Finding's own order)
+    rule_id: str,
+    severity: str,
+    zh: str,
+    en: str,
+    amount: Amount | None = None,
+    expected: Decimal | str | None = None,
+    actual: Decimal | str | None = None,
+) -> Finding:
+    return Finding(
+        rule=rule_id,
+        severity=severity,
+        message=zh,
+        message_en=en,
+        table=amount.table if amount else None,
+        cells=[amount.cell] if amount else [],
+        expected=None if expected is None else str(expected),
+        actual=None if actual is None else str(actual),
+    )
 
 
 def _grade(stated: Decimal, actual: Decimal, n_terms: int = 1) -> str:
@@ -68,7 +95,9 @@ def _grade(stated: Decimal, actual: Decimal, n_terms: int = 1) -> str:
     return "rounding" if diff <= Decimal("0.005") * (n_terms + 1) + Decimal("0.005") else "fail"
 
 
-def _restated(rule_id: str, stated: Decimal, amount: Amount | None, what: str, n_terms: int = 1) -> Iterator[Finding]:
+def _restated(
+    rule_id: str, stated: Decimal, amount: Amount | None, what: str, n_terms: int = 1
+) -> Iterator[Finding]:
     if amount is None or amount.value is None:
         return
     status = _grade(stated, amount.value, n_terms)
@@ -76,8 +105,15 @@ def _restated(rule_id: str, stated: Decimal, amount: Amount | None, what: str, n
         return
     severity = "info" if status == "rounding" else "error"
     note = "尾数误差（rounding）" if status == "rounding" else "不一致"
-    yield _finding(rule_id, severity, f"说明中“{what}”{stated}万元与表中{amount.value}万元{note}",
-                   f"narrative {what} {stated} vs table {amount.value}", amount, amount.value, stated)
+    yield _finding(
+        rule_id,
+        severity,
+        f"说明中“{what}”{stated}万元与表中{amount.value}万元{note}",
+        f"narrative {what} {stated} vs table {amount.value}",
+        amount,
+        amount.value,
+        stated,
+    )
 
 
 def _year_rule(ctx: Context) -> Iterator[Finding]:
@@ -86,27 +122,51 @@ def _year_rule(ctx: Context) -> Iterator[Finding]:
     for section in sections(ctx.narrative):
         for sentence in _SENTENCE_RE.findall(section.text):
             match = _YEAR_START_RE.match(sentence)
-            if match and int(match.group(1)) != ctx.year and "万元" in sentence and "相比" not in sentence[:12]:
-                yield _finding("N.YEAR", "error", f"年份错误：“{sentence[:30]}…”中{match.group(1)}年应为{ctx.year}年",
-                               f"wrong year {match.group(1)} (report year {ctx.year})",
-                               expected=str(ctx.year), actual=match.group(1))
+            if (
+                match
+                and int(match.group(1)) != ctx.year
+                and "万元" in sentence
+                and "相比" not in sentence[:12]
+            ):
+                yield _finding(
+                    "N.YEAR",
+                    "error",
+                    f"年份错误：“{sentence[:30]}…”中{match.group(1)}年应为{ctx.year}年",
+                    f"wrong year {match.group(1)} (report year {ctx.year})",
+                    expected=str(ctx.year),
+                    actual=match.group(1),
+                )
 
 
 def _unit_rule(ctx: Context) -> Iterator[Finding]:
     for section in sections(ctx.narrative):
         for match in _GARBLED_UNIT_RE.finditer(section.text):
-            yield _finding("N.UNIT", "error", f"金额单位错乱：“{match.group(0)}”（应为{match.group(1)}万元）",
-                           "garbled unit order (万元 … 元)", expected=f"{match.group(1)}万元", actual=match.group(0))
+            yield _finding(
+                "N.UNIT",
+                "error",
+                f"金额单位错乱：“{match.group(0)}”（应为{match.group(1)}万元）",
+                "garbled unit order (万元 … 元)",
+                expected=f"{match.group(1)}万元",
+                actual=match.group(0),
+            )
         for match in re.finditer(_NUM + r"\s*元", section.text):
             start = match.start()
-            if section.text[max(0, start - 1):start] in ("万", "千", "亿") or "." not in match.group(1):
+            if section.text[max(0, start - 1) : start] in ("万", "千", "亿") or "." not in match.group(1):
                 continue
-            if re.search(r"万\s*$", section.text[max(0, start - 3):start]) or \
-                    _GARBLED_UNIT_RE.search(section.text[max(0, start - 6):match.end()]):
+            if re.search(r"万\s*$", section.text[max(0, start - 3) : start]) or _GARBLED_UNIT_RE.search(
+                section.text[max(0, start - 6) : match.end()]
+            ):
                 continue
-            if _is_table_amount(ctx, _dec(match.group(1))) and not section.text[start - 2:start].endswith("万元"):
-                yield _finding("N.UNIT", "error", f"金额单位疑误：“{match.group(0)}”应为万元",
-                               "amount written with 元 where the tables use 万元", actual=match.group(0))
+            if _is_table_amount(ctx, _dec(match.group(1))) and not section.text[start - 2 : start].endswith(
+                "万元"
+            ):
+                yield _finding(
+                    "N.UNIT",
+                    "error",
+                    f"金额单位疑误：“{match.group(0)}”应为万元",
+                    "amount written with 元 where the tables use 万元",
+                    actual=match.group(0),
+                )
 
 
 def _is_table_amount(ctx: Context, value: Decimal) -> bool:
@@ -121,11 +181,14 @@ def _denominators(ctx: Context, section: Section) -> list[Decimal]:
     for other in sections(ctx.narrative):
         for match in re.finditer(r"(合计|总计|总预算)[^0-9，。；]{0,6}?" + _NUM + r"\s*万元", other.text):
             out.append(_dec(match.group(2)))
-    for kind, row, fid in (("final_05_general_public", "total", "total"), ("final_03_expenditure", "total", "total"),
-                           ("final_02_income", "total", "total"), ("final_01_income_expenditure", "key:income_total",
-                                                                    "amount"),
-                           ("budget_01_summary", "key:income_total", "amount"),
-                           ("budget_05_general_public_function", "total", "total")):
+    for kind, row, fid in (
+        ("final_05_general_public", "total", "total"),
+        ("final_03_expenditure", "total", "total"),
+        ("final_02_income", "total", "total"),
+        ("final_01_income_expenditure", "key:income_total", "amount"),
+        ("budget_01_summary", "key:income_total", "amount"),
+        ("budget_05_general_public_function", "total", "total"),
+    ):
         sheet = ctx.first(kind)
         amount = select(sheet, row, fid) if sheet else None
         if amount is not None and amount.value:
@@ -144,35 +207,61 @@ def _share_rule(ctx: Context) -> Iterator[Finding]:
             if not verdicts or any(v is None for v in verdicts):
                 continue
             severity, exact = min((v for v in verdicts if v), key=lambda v: abs(v[1] - Decimal(shown)))
-            yield _finding("N.SHARE", severity, f"“{match.group(0)}”占比有误，按金额应为{exact:.2f}%",
-                           f"share {shown}% should be {exact:.2f}%", expected=f"{exact:.2f}", actual=shown)
+            yield _finding(
+                "N.SHARE",
+                severity,
+                f"“{match.group(0)}”占比有误，按金额应为{exact:.2f}%",
+                f"share {shown}% should be {exact:.2f}%",
+                expected=f"{exact:.2f}",
+                actual=shown,
+            )
 
 
 def _change_rule(ctx: Context) -> Iterator[Finding]:
     priors = _perf_priors(ctx)
     for section in sections(ctx.narrative):
         for match in _CHANGE_RE.finditer(section.text):
-            value, direction, delta, _word, shown = (match.group(1), match.group(2), match.group(3), match.group(4),
-                                                     match.group(5))
+            value, direction, delta, _word, shown = (
+                match.group(1),
+                match.group(2),
+                match.group(3),
+                match.group(4),
+                match.group(5),
+            )
             x, d = _dec(value), _dec(delta)
             prior = x - d if direction == "增加" else x + d
             if prior <= 0 or d == 0:
                 continue
             verdict = share_verdict(d, prior, shown) if shown else None
             if verdict is not None:
-                severity, exact = verdict
-                yield _finding("N.CHANGE", "error", f"“{match.group(0)[:60]}”：增减{d}万元对应{exact:.2f}%，"
-                               f"不是{shown}%（上年基数{prior}）", f"change rate {shown}% should be {exact:.2f}%",
-                               expected=f"{exact:.2f}", actual=shown)
-            clause = re.split(r"[。；;]", section.text[:match.start()])[-1][-30:]
+                _severity, exact = verdict
+                yield _finding(
+                    "N.CHANGE",
+                    "error",
+                    f"“{match.group(0)[:60]}”：增减{d}万元对应{exact:.2f}%，不是{shown}%（上年基数{prior}）",
+                    f"change rate {shown}% should be {exact:.2f}%",
+                    expected=f"{exact:.2f}",
+                    actual=shown,
+                )
+            clause = re.split(r"[。；;]", section.text[: match.start()])[-1][-30:]
             if not any(word in clause for word in _NOT_PRIOR_SUBJECTS):
                 yield from _prior_check(clause, prior, priors)
 
 
-_PRIOR_SUBJECTS = (("机关运行经费", "运转类项目支出"), ("公用经费", "运转类项目支出"), ("人员经费", "人员类项目支出"),
-                   ("项目支出", "特定目标类项目支出"), ("一般公共预算", "财政拨款"), ("财政拨款", "财政拨款"),
-                   ("总计", "合计"), ("总预算", "合计"), ("收入合计", "合计"), ("支出合计", "合计"),
-                   ("收入预算", "合计"), ("支出预算", "合计"))
+_PRIOR_SUBJECTS = (
+    ("机关运行经费", "运转类项目支出"),
+    ("公用经费", "运转类项目支出"),
+    ("人员经费", "人员类项目支出"),
+    ("项目支出", "特定目标类项目支出"),
+    ("一般公共预算", "财政拨款"),
+    ("财政拨款", "财政拨款"),
+    ("总计", "合计"),
+    ("总预算", "合计"),
+    ("收入合计", "合计"),
+    ("支出合计", "合计"),
+    ("收入预算", "合计"),
+    ("支出预算", "合计"),
+)
 
 
 def _perf_priors(ctx: Context) -> dict[str, Amount]:
@@ -191,11 +280,16 @@ def _prior_check(text: str, prior: Decimal, priors: dict[str, Amount]) -> Iterat
             assert amount.value is not None
             status = _grade(prior, amount.value, 2)
             if status != "pass":
-                yield _finding("N.PRIOR", "info" if status == "rounding" else "warning",
-                               f"说明隐含的上年数{prior}万元与绩效目标表上年“{label}”{amount.value}万元不一致"
-                               + ("（尾数误差 rounding）" if status == "rounding" else ""),
-                               f"implied prior-year {prior} vs performance table {amount.value}", amount,
-                               amount.value, prior)
+                yield _finding(
+                    "N.PRIOR",
+                    "info" if status == "rounding" else "warning",
+                    f"说明隐含的上年数{prior}万元与绩效目标表上年“{label}”{amount.value}万元不一致"
+                    + ("（尾数误差 rounding）" if status == "rounding" else ""),
+                    f"implied prior-year {prior} vs performance table {amount.value}",
+                    amount,
+                    amount.value,
+                    prior,
+                )
             return
 
 
@@ -208,38 +302,54 @@ def _restatement_rule(ctx: Context) -> Iterator[Finding]:
             if sheet is None:
                 continue
             for match in re.finditer(word + r"[^0-9，。；、增减]{0,8}?" + _NUM + r"\s*万元", text):
-                yield from _restated("N.RESTATE", _dec(match.group(1)), select(sheet, target[1], target[2]),
-                                     word.replace("\\", ""))
+                yield from _restated(
+                    "N.RESTATE",
+                    _dec(match.group(1)),
+                    select(sheet, target[1], target[2]),
+                    word.replace("\\", ""),
+                )
         if "财政拨款" in heading or "一般公共预算" in heading:
             yield from _class_restatements(ctx, section, final)
 
 
 def _restatement_targets(final: bool, heading: str) -> list[tuple[str, tuple[str, str, str]]]:
     if final:
-        out = [("人员经费", ("final_06_basic_economic", "key:personnel_total", "amount")),
-               ("公用经费", ("final_06_basic_economic", "key:public_total", "amount")),
-               ("财政拨款收、支总计", ("final_04_appropriation_summary", "key:grand_total", "amount"))]
+        out = [
+            ("人员经费", ("final_06_basic_economic", "key:personnel_total", "amount")),
+            ("公用经费", ("final_06_basic_economic", "key:public_total", "amount")),
+            ("财政拨款收、支总计", ("final_04_appropriation_summary", "key:grand_total", "amount")),
+        ]
         if "财政拨款" not in heading:
-            out.append(("(?<!财政拨款)收、支总计", ("final_01_income_expenditure", "key:grand_total", "amount")))
+            out.append(
+                ("(?<!财政拨款)收、支总计", ("final_01_income_expenditure", "key:grand_total", "amount"))
+            )
         if "支出决算情况" in heading and "财政拨款" not in heading:
             out.append(("基本支出", ("final_03_expenditure", "total", "basic_expenditure")))
         return out
-    return [("财政拨款收支总预算", ("budget_04_appropriation_summary", "key:grand_total", "amount")),
-            ("(?<!财政拨款)收支总预算", ("budget_01_summary", "key:grand_total", "amount"))]
+    return [
+        ("财政拨款收支总预算", ("budget_04_appropriation_summary", "key:grand_total", "amount")),
+        ("(?<!财政拨款)收支总预算", ("budget_01_summary", "key:grand_total", "amount")),
+    ]
 
 
 def _class_restatements(ctx: Context, section: Section, final: bool) -> Iterator[Finding]:
     """Class amounts in 四 (财政拨款) and 五 (一般公共预算) against 表04 / 表05 (or budget 表4 / 表5)."""
     if "财政拨款" in section.heading and "一般公共预算" not in section.heading:
-        kind, fid = ("final_04_appropriation_summary", "total") if final else ("budget_04_appropriation_summary",
-                                                                              "amount")
+        kind, fid = (
+            ("final_04_appropriation_summary", "total")
+            if final
+            else ("budget_04_appropriation_summary", "amount")
+        )
     else:
-        kind, fid = ("final_05_general_public", "total") if final else ("budget_05_general_public_function", "total")
+        kind, fid = (
+            ("final_05_general_public", "total") if final else ("budget_05_general_public_function", "total")
+        )
     sheet = ctx.first(kind)
     if sheet is None:
         return
-    for match in re.finditer(r"([\u4e00-\u9fff]{2,14}?)[(（]?类?[)）]?支出[(（]?类?[)）]?\s*" + _NUM + r"\s*万元",
-                             section.text):
+    for match in re.finditer(
+        r"([\u4e00-\u9fff]{2,14}?)[(（]?类?[)）]?支出[(（]?类?[)）]?\s*" + _NUM + r"\s*万元", section.text
+    ):
         code = codes.class_code_for_name(match.group(1) + "支出")
         if code is None:
             continue
@@ -251,9 +361,16 @@ def _class_restatements(ctx: Context, section: Section, final: bool) -> Iterator
         if isinstance(amount, list):
             total = sum((a.value or Decimal(0) for a in amount), Decimal(0))
             if _grade(stated, total, n_terms) == "fail":
-                yield _finding("N.RESTATE", "error", f"说明中类{code}“{match.group(1)}支出”{stated}万元与"
-                               f"{sheet.kind.label}合计{total}万元不一致", f"class {code} stated {stated} vs {total}",
-                               amount[0], total, stated)
+                yield _finding(
+                    "N.RESTATE",
+                    "error",
+                    f"说明中类{code}“{match.group(1)}支出”{stated}万元与"
+                    f"{sheet.kind.label}合计{total}万元不一致",
+                    f"class {code} stated {stated} vs {total}",
+                    amount[0],
+                    total,
+                    stated,
+                )
             continue
         yield from _restated("N.RESTATE", stated, amount, f"{match.group(1)}支出")
 
@@ -265,7 +382,11 @@ def _class_amount(sheet: object, code: str, fid: str) -> Amount | list[Amount] |
     for line in sheet.lines:
         if line.key == f"class:{code}" or (line.code == code and not line.key):
             return line.get(fid)
-    items = [ln.get(fid) for ln in coded_lines(sheet) if (ln.code or "").startswith(code) and len(ln.code or "") == 7]
+    items = [
+        ln.get(fid)
+        for ln in coded_lines(sheet)
+        if (ln.code or "").startswith(code) and len(ln.code or "") == 7
+    ]
     present = [a for a in items if a is not None]
     return present or None
 
@@ -276,15 +397,24 @@ def _items_rule(ctx: Context) -> Iterator[Finding]:
     rows = coded_lines(t05) if t05 else []
     for section in sections(ctx.narrative):
         for match in _ITEM_RE.finditer(section.text):
-            chain, budget, actual, shown = match.group("chain"), _dec(match.group(2)), _dec(match.group(3)), \
-                match.group(4)
+            chain, budget, actual, shown = (
+                match.group("chain"),
+                _dec(match.group(2)),
+                _dec(match.group(3)),
+                match.group(4),
+            )
             names = [n.strip(" .、0123456789") for n in re.split(r"[(（](?:类|款|项)[)）]+", chain)][:3]
             if len(names) < 3:
                 continue
             cls, kuan, xiang = (re.sub(r"^.*?(\d+[.、]|^)", "", n) for n in names)
             if budget and share_verdict(actual, budget, shown) is not None:
-                yield _finding("N.ITEM", "error", f"“{xiang}”完成率{shown}%与{actual}/{budget}不符",
-                               "completion rate inconsistent", actual=shown)
+                yield _finding(
+                    "N.ITEM",
+                    "error",
+                    f"“{xiang}”完成率{shown}%与{actual}/{budget}不符",
+                    "completion rate inconsistent",
+                    actual=shown,
+                )
             yield from _item_against_dictionary(cls, kuan, xiang)
             if rows:
                 yield from _item_against_table(rows, kuan, xiang, actual)
@@ -292,35 +422,57 @@ def _items_rule(ctx: Context) -> Iterator[Finding]:
 
 def _item_against_dictionary(cls: str, kuan: str, xiang: str) -> Iterator[Finding]:
     if "和" in xiang and len(xiang) > 12:
-        yield _finding("N.ITEM", "error", f"说明将两个项级科目合并为一项：“{xiang}”", "two items merged into one",
-                       actual=xiang)
+        yield _finding(
+            "N.ITEM",
+            "error",
+            f"说明将两个项级科目合并为一项：“{xiang}”",
+            "two items merged into one",
+            actual=xiang,
+        )
     class_code = codes.class_code_for_name(cls)
     func = codes.edition(codes.FUNCTION)
     if class_code is None:
         return
     kuans = func.by_name(kuan)
     if not any(k.code.startswith(class_code) for k in kuans):
-        yield _finding("N.ITEM", "error", f"款级科目名称“{kuan}”不属于类{class_code}（分类表中无此款）",
-                       f"section name {kuan!r} is not a 款 of {class_code}", actual=kuan)
+        yield _finding(
+            "N.ITEM",
+            "error",
+            f"款级科目名称“{kuan}”不属于类{class_code}（分类表中无此款）",
+            f"section name {kuan!r} is not a 款 of {class_code}",
+            actual=kuan,
+        )
 
 
-def _item_against_table(rows: list[object], kuan: str, xiang: str, actual: Decimal) -> Iterator[Finding]:
-    from fiscal.layout import Line
-
-    lines = [r for r in rows if isinstance(r, Line)]
+def _item_against_table(rows: list[Line], kuan: str, xiang: str, actual: Decimal) -> Iterator[Finding]:
+    lines = rows
     key = codes.name_key(xiang)
     named = [ln for ln in lines if ln.name and codes.name_key(ln.name) == key]
     if named:
         amount = named[0].get("total")
         if amount is not None and amount.value is not None and _grade(actual, amount.value) == "fail":
-            yield _finding("N.ITEM", "error", f"“{xiang}”支出决算{actual}万元与表05中{amount.value}万元不一致",
-                           f"item {xiang}: narrative {actual} vs T05 {amount.value}", amount, amount.value, actual)
+            yield _finding(
+                "N.ITEM",
+                "error",
+                f"“{xiang}”支出决算{actual}万元与表05中{amount.value}万元不一致",
+                f"item {xiang}: narrative {actual} vs T05 {amount.value}",
+                amount,
+                amount.value,
+                actual,
+            )
         return
     same_amount = [ln for ln in lines if (a := ln.get("total")) is not None and a.value == actual]
     hint = f"；表中金额相同的行为“{same_amount[0].name}”" if same_amount else ""
     target = same_amount[0].get("total") if same_amount else None
-    yield _finding("N.ITEM", "error", f"说明中的项级科目“{xiang}”不在表05中{hint}",
-                   f"item {xiang!r} named in the narrative is not in T05", target, None, xiang)
+    yield _finding(
+        "N.ITEM",
+        "error",
+        f"说明中的项级科目“{xiang}”不在表05中{hint}",
+        f"item {xiang!r} named in the narrative is not in T05",
+        target,
+        None,
+        xiang,
+    )
 
 
 def _personnel_items_rule(ctx: Context) -> Iterator[Finding]:
@@ -333,10 +485,15 @@ def _personnel_items_rule(ctx: Context) -> Iterator[Finding]:
             total = sum(items, Decimal(0))
             status = _grade(stated, total, len(items))
             if status != "pass":
-                yield _finding("N.SUM", "info" if status == "rounding" else "error",
-                               f"{match.group(1)}{stated}万元与所列明细合计{total}万元不一致"
-                               + ("（尾数误差 rounding）" if status == "rounding" else ""),
-                               f"{match.group(1)} {stated} vs listed items {total}", expected=total, actual=stated)
+                yield _finding(
+                    "N.SUM",
+                    "info" if status == "rounding" else "error",
+                    f"{match.group(1)}{stated}万元与所列明细合计{total}万元不一致"
+                    + ("（尾数误差 rounding）" if status == "rounding" else ""),
+                    f"{match.group(1)} {stated} vs listed items {total}",
+                    expected=total,
+                    actual=stated,
+                )
 
 
 def _items_sum_rule(ctx: Context) -> Iterator[Finding]:
@@ -350,10 +507,15 @@ def _items_sum_rule(ctx: Context) -> Iterator[Finding]:
         stated = _dec(intro.group(2))
         status = _grade(stated, total, len(items))
         if status != "pass":
-            yield _finding("N.SUM", "info" if status == "rounding" else "error",
-                           f"各项支出决算合计{total}万元与总数{stated}万元不一致"
-                           + ("（尾数误差 rounding）" if status == "rounding" else ""),
-                           f"items sum {total} vs stated {stated}", expected=total, actual=stated)
+            yield _finding(
+                "N.SUM",
+                "info" if status == "rounding" else "error",
+                f"各项支出决算合计{total}万元与总数{stated}万元不一致"
+                + ("（尾数误差 rounding）" if status == "rounding" else ""),
+                f"items sum {total} vs stated {stated}",
+                expected=total,
+                actual=stated,
+            )
         yield from _per_class_sums(ctx, items)
 
 
@@ -362,9 +524,13 @@ def _per_class_sums(ctx: Context, items: list[re.Match[str]]) -> Iterator[Findin
     for section in sections(ctx.narrative):
         if "结构" not in section.heading:
             continue
-        for match in re.finditer(r"([\u4e00-\u9fff]{2,14}?)[(（]?类?[)）]?(?:支出)?[(（]?类?[)）]?\s*" + _NUM + r"\s*万元",
-                                 section.text):
-            code = codes.class_code_for_name(match.group(1) + ("" if match.group(1).endswith("支出") else "支出"))
+        for match in re.finditer(
+            r"([\u4e00-\u9fff]{2,14}?)[(（]?类?[)）]?(?:支出)?[(（]?类?[)）]?\s*" + _NUM + r"\s*万元",
+            section.text,
+        ):
+            code = codes.class_code_for_name(
+                match.group(1) + ("" if match.group(1).endswith("支出") else "支出")
+            )
             if code and code not in stated_classes:
                 stated_classes[code] = _dec(match.group(2))
     sums: dict[str, list[Decimal]] = {}
@@ -379,11 +545,15 @@ def _per_class_sums(ctx: Context, items: list[re.Match[str]]) -> Iterator[Findin
             total = sum(values, Decimal(0))
             status = _grade(stated_classes[code], total, len(values))
             if status != "pass":
-                yield _finding("N.SUM", "info" if status == "rounding" else "error",
-                               f"类{code}各项合计{total}万元与结构说明中的{stated_classes[code]}万元不一致"
-                               + ("（尾数误差 rounding）" if status == "rounding" else ""),
-                               f"class {code}: items {total} vs stated {stated_classes[code]}",
-                               expected=total, actual=stated_classes[code])
+                yield _finding(
+                    "N.SUM",
+                    "info" if status == "rounding" else "error",
+                    f"类{code}各项合计{total}万元与结构说明中的{stated_classes[code]}万元不一致"
+                    + ("（尾数误差 rounding）" if status == "rounding" else ""),
+                    f"class {code}: items {total} vs stated {stated_classes[code]}",
+                    expected=total,
+                    actual=stated_classes[code],
+                )
 
 
 def _totals_rule(ctx: Context) -> Iterator[Finding]:
@@ -392,16 +562,21 @@ def _totals_rule(ctx: Context) -> Iterator[Finding]:
         return
     text = "".join(s.text for s in sections(ctx.narrative))
     grand = re.search(r"(?<!财政拨款)收、?支总计(?:均为|各为)?\s*" + _NUM + r"\s*万元", text)
-    if grand is None or "结转" in text[:grand.start()][-200:]:
+    if grand is None or "结转" in text[: grand.start()][-200:]:
         return
     for word in ("收入合计", "支出合计"):
         match = re.search(word + r"\s*" + _NUM + r"\s*万元", text)
         if match:
             status = _grade(_dec(grand.group(1)), _dec(match.group(1)), 1)
             if status == "rounding":
-                yield _finding("N.TOTAL", "info", f"收、支总计{grand.group(1)}万元与{word}{match.group(1)}万元相差"
-                               "（尾数误差 rounding）", f"grand total vs {word}: rounding",
-                               expected=match.group(1), actual=grand.group(1))
+                yield _finding(
+                    "N.TOTAL",
+                    "info",
+                    f"收、支总计{grand.group(1)}万元与{word}{match.group(1)}万元相差（尾数误差 rounding）",
+                    f"grand total vs {word}: rounding",
+                    expected=match.group(1),
+                    actual=grand.group(1),
+                )
 
 
 def _contents_rule(ctx: Context) -> Iterator[Finding]:
@@ -416,8 +591,13 @@ def _contents_rule(ctx: Context) -> Iterator[Finding]:
             listed.setdefault(kind.id, compact)
     for kind_id, title in listed.items():
         if kind_id not in present:
-            yield _finding("N.TOC", "error", f"目录/正文列出“{title}”，但报告中没有该表（或仅为图片，无法核对）",
-                           f"table listed but missing or unverifiable: {kind_id}", actual=title)
+            yield _finding(
+                "N.TOC",
+                "error",
+                f"目录/正文列出“{title}”，但报告中没有该表（或仅为图片，无法核对）",
+                f"table listed but missing or unverifiable: {kind_id}",
+                actual=title,
+            )
 
 
 rule("N.YEAR", "error", "年份", "year tokens")(_year_rule)

@@ -32,7 +32,9 @@ class FundRow:
 def _amount(sheet: Sheet, grid: Grid, r: int, c: int, header: str) -> Amount:
     text = grid.own_text(r, c)
     parsed = parse_amount(text)
-    return Amount(sheet.id, r, c, text, parsed, parsed.value, grid.confidence(r, c), Decimal("0.01"), header, None)
+    return Amount(
+        sheet.id, r, c, text, parsed, parsed.value, grid.confidence(r, c), Decimal("0.01"), header, None
+    )
 
 
 def fund_rows(sheet: Sheet) -> list[FundRow]:
@@ -43,10 +45,12 @@ def fund_rows(sheet: Sheet) -> list[FundRow]:
         texts = grid.row_texts(r)
         if any("支出构成" in t for t in texts):
             block = "expenditure"
-        label_col = next((c for c, t in enumerate(texts) if t in (*INCOME_LABELS, *EXPENSE_LABELS, "合计")), None)
+        label_col = next(
+            (c for c, t in enumerate(texts) if t in (*INCOME_LABELS, *EXPENSE_LABELS, "合计")), None
+        )
         if label_col is None:
             continue
-        cells = [c for c in range(label_col + 1, grid.n_cols)]
+        cells = list(range(label_col + 1, grid.n_cols))
         while cells and not texts[cells[0]]:
             cells.pop(0)
         cells = cells[:4]
@@ -76,11 +80,18 @@ def _block_sums(sheet: Sheet, rows: list[FundRow]) -> Iterator[Equation]:
             continue
         for i in range(3):
             t = total.current if i == 0 else (total.prior[i - 1] if len(total.prior) >= i else None)
-            parts = [m.current if i == 0 else (m.prior[i - 1] if len(m.prior) >= i else None) for m in members]
+            parts = [
+                m.current if i == 0 else (m.prior[i - 1] if len(m.prior) >= i else None) for m in members
+            ]
             present = [p for p in parts if p is not None]
             if t is not None and present:
-                yield Equation("P14.1", t, present, message=f"整体绩效目标表{'收入' if block == 'income' else '支出'}"
-                               "构成合计应等于各项之和", message_en=f"performance table {block} total = parts")
+                yield Equation(
+                    "P14.1",
+                    t,
+                    present,
+                    message=f"整体绩效目标表{'收入' if block == 'income' else '支出'}构成合计应等于各项之和",
+                    message_en=f"performance table {block} total = parts",
+                )
 
 
 def _shares(sheet: Sheet, rows: list[FundRow]) -> Iterator[Finding]:
@@ -97,19 +108,26 @@ def _shares(sheet: Sheet, rows: list[FundRow]) -> Iterator[Finding]:
             verdict = share_verdict(row.current.value, total.current.value, match.group(1))
             if verdict is not None:
                 severity, exact = verdict
-                yield Finding(rule="P14.2", severity=severity, table=sheet.id, form=sheet.table.form,
-                              cells=[row.share[1], row.current.cell, total.current.cell],
-                              message=f"“{row.label}”占比{row.share[0]}与金额不符（应为{exact:.2f}%）",
-                              message_en=f"share of {row.label} should be {exact:.2f}%", expected=f"{exact:.2f}%",
-                              actual=row.share[0])
+                yield Finding(
+                    rule="P14.2",
+                    severity=severity,
+                    table=sheet.id,
+                    form=sheet.table.form,
+                    cells=[row.share[1], row.current.cell, total.current.cell],
+                    message=f"“{row.label}”占比{row.share[0]}与金额不符（应为{exact:.2f}%）",
+                    message_en=f"share of {row.label} should be {exact:.2f}%",
+                    expected=f"{exact:.2f}%",
+                    actual=row.share[0],
+                )
 
 
 def share_verdict(part: Decimal, whole: Decimal, shown: str) -> tuple[str, Decimal] | None:
     """None when the printed percentage is right within §1.1; else (severity, exact %)."""
     exact = part / whole * 100
     decimals = len(shown.split(".", 1)[1]) if "." in shown else 0
-    tolerance = Decimal("0.5") * Decimal(10) ** -decimals + 100 * (Decimal("0.005") / whole
-                                                                  + part * Decimal("0.005") / whole ** 2)
+    tolerance = Decimal("0.5") * Decimal(10) ** -decimals + 100 * (
+        Decimal("0.005") / whole + part * Decimal("0.005") / whole**2
+    )
     diff = abs(Decimal(shown) - exact)
     if diff <= tolerance:
         return None
@@ -121,12 +139,17 @@ def _projects(sheet: Sheet) -> Iterator[Finding]:
     grid = Grid(sheet.table)
     for r in range(grid.n_rows):
         texts = grid.row_texts(r)
-        kinds = [c for c, t in enumerate(texts) if "类" in t and ("本级" in t or "转移" in t or t.endswith("类"))]
+        kinds = [
+            c for c, t in enumerate(texts) if "类" in t and ("本级" in t or "转移" in t or t.endswith("类"))
+        ]
         if not kinds:
             continue
         numbers = [c for c in range(kinds[0] + 1, grid.n_cols) if parse_amount(texts[c]).value is not None]
-        text_cells = [c for c in range(kinds[0] + 1, grid.n_cols)
-                      if c not in numbers and _ENUM_SPLIT_RE.search(texts[c] or "")]
+        text_cells = [
+            c
+            for c in range(kinds[0] + 1, grid.n_cols)
+            if c not in numbers and _ENUM_SPLIT_RE.search(texts[c] or "")
+        ]
         if len(numbers) < 1 or not text_cells:
             continue
         budget_cell = numbers[-1]
@@ -137,27 +160,43 @@ def _projects(sheet: Sheet) -> Iterator[Finding]:
             continue
         total = sum((Decimal(a.group(1)) for a in amounts if a), Decimal(0))
         if abs(total - budget) > Decimal("0.01"):
-            yield Finding(rule="P14.5", severity="warning", table=sheet.id, form=sheet.table.form,
-                          cells=[(r, budget_cell), (r, text_cells[0])],
-                          message=f"项目用途所列金额合计{total}万元与项目本年度预算{budget}万元不符",
-                          message_en="project purpose items do not add up to the project budget",
-                          expected=str(budget), actual=str(total), difference=str(total - budget))
+            yield Finding(
+                rule="P14.5",
+                severity="warning",
+                table=sheet.id,
+                form=sheet.table.form,
+                cells=[(r, budget_cell), (r, text_cells[0])],
+                message=f"项目用途所列金额合计{total}万元与项目本年度预算{budget}万元不符",
+                message_en="project purpose items do not add up to the project budget",
+                expected=str(budget),
+                actual=str(total),
+                difference=str(total - budget),
+            )
 
 
 def _cross(ctx: Context, sheet: Sheet, rows: list[FundRow]) -> Iterator[Equation]:
     """P14.4 (S): 人员类 = 人员经费, 运转类 = 公用经费, 特定目标类 = 项目支出; P14.3 收入合计 = 支出合计."""
     totals = [r.current for r in rows if r.label == "合计" and r.current is not None]
     if len(totals) == 2:
-        yield Equation("P14.3", totals[0], [totals[1]], message="整体绩效目标表收入合计应等于支出合计",
-                       message_en="performance table income = expenditure")
+        yield Equation(
+            "P14.3",
+            totals[0],
+            [totals[1]],
+            message="整体绩效目标表收入合计应等于支出合计",
+            message_en="performance table income = expenditure",
+        )
     if ctx.family() == "final":
-        targets = {"人员类项目支出": ("final_06_basic_economic", "key:personnel_total", "amount"),
-                   "运转类项目支出": ("final_06_basic_economic", "key:public_total", "amount"),
-                   "特定目标类项目支出": ("final_03_expenditure", "total", "project_expenditure")}
+        targets = {
+            "人员类项目支出": ("final_06_basic_economic", "key:personnel_total", "amount"),
+            "运转类项目支出": ("final_06_basic_economic", "key:public_total", "amount"),
+            "特定目标类项目支出": ("final_03_expenditure", "total", "project_expenditure"),
+        }
     else:
-        targets = {"人员类项目支出": ("budget_05_general_public_function", "total", "personnel"),
-                   "运转类项目支出": ("budget_05_general_public_function", "total", "public_use"),
-                   "特定目标类项目支出": ("budget_03_expenditure", "total", "project_expenditure")}
+        targets = {
+            "人员类项目支出": ("budget_05_general_public_function", "total", "personnel"),
+            "运转类项目支出": ("budget_05_general_public_function", "total", "public_use"),
+            "特定目标类项目支出": ("budget_03_expenditure", "total", "project_expenditure"),
+        }
     for row in rows:
         target = targets.get(row.label)
         other = ctx.first(target[0]) if target else None
@@ -165,9 +204,14 @@ def _cross(ctx: Context, sheet: Sheet, rows: list[FundRow]) -> Iterator[Equation
             continue
         amount = select(other, target[1], target[2])
         if amount is not None:
-            yield Equation("P14.4", row.current, [amount], severity="warning",
-                           message=f"整体绩效目标表“{row.label}”应与{other.kind.label}一致",
-                           message_en=f"performance table {row.label} vs {target[0]}")
+            yield Equation(
+                "P14.4",
+                row.current,
+                [amount],
+                severity="warning",
+                message=f"整体绩效目标表“{row.label}”应与{other.kind.label}一致",
+                message_en=f"performance table {row.label} vs {target[0]}",
+            )
 
 
 def _perf_rule(ctx: Context) -> Iterator[Equation | Finding]:

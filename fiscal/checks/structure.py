@@ -13,18 +13,27 @@ from fiscal.rules import Context, rule
 from ocr.contract import Finding
 
 _EMPTY_STATEMENT_RE = re.compile(r"(无|没有|未)[^。]{0,30}(收入|支出|经费|安排)|空表")
-_PROBLEM_RULES = {"misaligned_row": ("T.ALIGN", "warning", "amounts not aligned with the columns"),
-                  "repeated_header": ("T.REPEAT", "info", "repeated header row (page break) dropped"),
-                  "repeated_total": ("T.REPEAT", "info", "repeated total row (page break) dropped"),
-                  "truncated": ("T.TRUNC", "error", "table appears cut off at a page break")}
+_PROBLEM_RULES = {
+    "misaligned_row": ("T.ALIGN", "warning", "amounts not aligned with the columns"),
+    "repeated_header": ("T.REPEAT", "info", "repeated header row (page break) dropped"),
+    "repeated_total": ("T.REPEAT", "info", "repeated total row (page break) dropped"),
+    "truncated": ("T.TRUNC", "error", "table appears cut off at a page break"),
+}
 
 
 def _problems(ctx: Context) -> Iterator[Finding]:
     for sheet in ctx.sheets:
         for code, message, cells in sheet.problems:
             rid, severity, en = _PROBLEM_RULES.get(code, ("T.STRUCT", "warning", code))
-            yield Finding(rule=rid, severity=severity, message=message, message_en=en,  # type: ignore[arg-type]
-                          table=sheet.id, form=sheet.table.form, cells=cells)
+            yield Finding(
+                rule=rid,
+                severity=severity,
+                message=message,
+                message_en=en,
+                table=sheet.id,
+                form=sheet.table.form,
+                cells=cells,
+            )
 
 
 def _unreadable(ctx: Context) -> Iterator[Finding]:
@@ -34,25 +43,45 @@ def _unreadable(ctx: Context) -> Iterator[Finding]:
         for line in sheet.lines:
             for amount in line.amounts:
                 if amount.parsed.kind is AmountKind.INVALID and amount.col >= 0:
-                    yield Finding(rule="T.TEXT", severity="error", table=sheet.id, form=sheet.table.form,
-                                  message=f"金额栏“{amount.header}”中为无法识别的内容“{amount.text}”",
-                                  message_en=f"text in amount column {amount.header!r}: {amount.text!r}",
-                                  cells=[amount.cell], actual=amount.text)
+                    yield Finding(
+                        rule="T.TEXT",
+                        severity="error",
+                        table=sheet.id,
+                        form=sheet.table.form,
+                        message=f"金额栏“{amount.header}”中为无法识别的内容“{amount.text}”",
+                        message_en=f"text in amount column {amount.header!r}: {amount.text!r}",
+                        cells=[amount.cell],
+                        actual=amount.text,
+                    )
 
 
 def _ragged(ctx: Context) -> Iterator[Finding]:
     for sheet in ctx.sheets:
         table = sheet.table
-        occupied = {(r, c) for cell in table.cells for r in range(cell.row, cell.row + cell.row_span)
-                    for c in range(cell.col, cell.col + cell.col_span)}
-        widths = Counter(max((c for r2, c in occupied if r2 == r), default=-1) + 1 for r in range(table.n_rows))
-        short = [r for r in range(table.n_rows)
-                 if 0 < max((c for r2, c in occupied if r2 == r), default=-1) + 1 < table.n_cols]
+        occupied = {
+            (r, c)
+            for cell in table.cells
+            for r in range(cell.row, cell.row + cell.row_span)
+            for c in range(cell.col, cell.col + cell.col_span)
+        }
+        widths = Counter(
+            max((c for r2, c in occupied if r2 == r), default=-1) + 1 for r in range(table.n_rows)
+        )
+        short = [
+            r
+            for r in range(table.n_rows)
+            if 0 < max((c for r2, c in occupied if r2 == r), default=-1) + 1 < table.n_cols
+        ]
         if short and len(widths) > 1:
-            yield Finding(rule="T.RAGGED", severity="warning", table=sheet.id, form=table.form,
-                          message=f"表格行长度不一致（{len(short)}行缺少单元格）",
-                          message_en=f"ragged table: {len(short)} rows have missing cells",
-                          cells=[(r, 0) for r in short[:20]])
+            yield Finding(
+                rule="T.RAGGED",
+                severity="warning",
+                table=sheet.id,
+                form=table.form,
+                message=f"表格行长度不一致（{len(short)}行缺少单元格）",
+                message_en=f"ragged table: {len(short)} rows have missing cells",
+                cells=[(r, 0) for r in short[:20]],
+            )
 
 
 def _duplicate_codes(ctx: Context) -> Iterator[Finding]:
@@ -63,9 +92,15 @@ def _duplicate_codes(ctx: Context) -> Iterator[Finding]:
         for code, n in counts.items():
             if n > 1:
                 cells = [c for ln in sheet.lines if ln.code == code for c in ln.code_cells]
-                yield Finding(rule="T.DUPCODE", severity="error", table=sheet.id, form=sheet.table.form,
-                              message=f"科目编码{code}重复出现{n}次", message_en=f"code {code} appears {n} times",
-                              cells=cells)
+                yield Finding(
+                    rule="T.DUPCODE",
+                    severity="error",
+                    table=sheet.id,
+                    form=sheet.table.form,
+                    message=f"科目编码{code}重复出现{n}次",
+                    message_en=f"code {code} appears {n} times",
+                    cells=cells,
+                )
 
 
 def _dictionary(ctx: Context) -> Iterator[Finding]:
@@ -78,33 +113,71 @@ def _dictionary(ctx: Context) -> Iterator[Finding]:
             if not line.code or not line.name:
                 continue
             verdict = codes.check_name(line.code, line.name, system, ctx.year)
-            yield from _verdict_findings(sheet.id, sheet.table.form, line.code, line.name, line.code_cells,
-                                         verdict, system, ctx.year)
+            yield from _verdict_findings(
+                sheet.id, sheet.table.form, line.code, line.name, line.code_cells, verdict, system, ctx.year
+            )
 
 
-def _verdict_findings(table: str, form: str | None, code: str, name: str, cells: list[tuple[int, int]],
-                      verdict: codes.NameVerdict, system: str, year: int | None) -> Iterator[Finding]:
+def _verdict_findings(  # noqa: PLR0917
+    table: str,
+    form: str | None,
+    code: str,
+    name: str,
+    cells: list[tuple[int, int]],
+    verdict: codes.NameVerdict,
+    system: str,
+    year: int | None,
+) -> Iterator[Finding]:
     if verdict.status == "unknown_code":
         fixed = codes.repair_code(code, name, system, year)
         if fixed:
-            yield Finding(rule="C.CODE", severity="warning", table=table, form=form, cells=cells,
-                          message=f"编码{code}不在分类表中，按名称“{name}”应为{fixed}（疑似识别错误）",
-                          message_en=f"code {code} unknown; name matches {fixed} (likely OCR damage)",
-                          expected=fixed, actual=code)
+            yield Finding(
+                rule="C.CODE",
+                severity="warning",
+                table=table,
+                form=form,
+                cells=cells,
+                message=f"编码{code}不在分类表中，按名称“{name}”应为{fixed}（疑似识别错误）",
+                message_en=f"code {code} unknown; name matches {fixed} (likely OCR damage)",
+                expected=fixed,
+                actual=code,
+            )
         else:
-            yield Finding(rule="C.UNKNOWN", severity="warning", table=table, form=form, cells=cells,
-                          message=f"编码{code}（{name}）不在参考分类表中",
-                          message_en=f"code {code} not in the reference classification", actual=code)
+            yield Finding(
+                rule="C.UNKNOWN",
+                severity="warning",
+                table=table,
+                form=form,
+                cells=cells,
+                message=f"编码{code}（{name}）不在参考分类表中",
+                message_en=f"code {code} not in the reference classification",
+                actual=code,
+            )
     elif verdict.status == "alias":
-        yield Finding(rule="C.ALIAS", severity="warning", table=table, form=form, cells=cells,
-                      message=f"科目{code}使用旧名称“{name}”，现行名称为“{verdict.expected}”",
-                      message_en=f"{code} uses an old name", expected=verdict.expected, actual=name)
+        yield Finding(
+            rule="C.ALIAS",
+            severity="warning",
+            table=table,
+            form=form,
+            cells=cells,
+            message=f"科目{code}使用旧名称“{name}”，现行名称为“{verdict.expected}”",
+            message_en=f"{code} uses an old name",
+            expected=verdict.expected,
+            actual=name,
+        )
     elif verdict.status == "mismatch":
         fixed = codes.repair_name(code, name, system, year)
-        yield Finding(rule="C.NAME" if not fixed else "C.NAMEOCR", severity="warning", table=table, form=form,
-                      cells=cells, expected=verdict.expected, actual=name,
-                      message=f"科目{code}名称“{name}”与分类表“{verdict.expected}”不一致",
-                      message_en=f"name of {code} differs from the classification")
+        yield Finding(
+            rule="C.NAME" if not fixed else "C.NAMEOCR",
+            severity="warning",
+            table=table,
+            form=form,
+            cells=cells,
+            expected=verdict.expected,
+            actual=name,
+            message=f"科目{code}名称“{name}”与分类表“{verdict.expected}”不一致",
+            message_en=f"name of {code} differs from the classification",
+        )
 
 
 def _empty_tables(ctx: Context) -> Iterator[Finding]:
@@ -116,13 +189,23 @@ def _empty_tables(ctx: Context) -> Iterator[Finding]:
             continue
         stated = any(_EMPTY_STATEMENT_RE.search(note) for note in sheet.table.notes)
         if not stated:
-            yield Finding(rule="T.EMPTY", severity="warning", table=sheet.id, form=sheet.table.form,
-                          message=f"{sheet.kind.label}为空表，但未见空表说明",
-                          message_en="empty table without an explanatory statement")
+            yield Finding(
+                rule="T.EMPTY",
+                severity="warning",
+                table=sheet.id,
+                form=sheet.table.form,
+                message=f"{sheet.kind.label}为空表，但未见空表说明",
+                message_en="empty table without an explanatory statement",
+            )
         else:
-            yield Finding(rule="T.EMPTY", severity="info", table=sheet.id, form=sheet.table.form,
-                          message=f"{sheet.kind.label}为空表（有空表说明）",
-                          message_en="empty table with statement")
+            yield Finding(
+                rule="T.EMPTY",
+                severity="info",
+                table=sheet.id,
+                form=sheet.table.form,
+                message=f"{sheet.kind.label}为空表（有空表说明）",
+                message_en="empty table with statement",
+            )
 
 
 rule("T.STRUCT", "warning", "表格结构", "table structure")(_problems)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ocr.engines.base import CellCrop, OcrEngine, Recognition
 from ocr.errors import EngineUnavailableError
@@ -12,7 +12,7 @@ ENGINE_NAMES = ("rapidocr", "tesseract")
 __all__ = ["ENGINE_NAMES", "CellCrop", "OcrEngine", "Recognition", "get_engine"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_engine(name: str) -> OcrEngine:
     """The process-wide engine called ``name`` (models load on first use)."""
     if name == "rapidocr":

@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from service import fiscal_bridge
 from service.deps import PrincipalDep
 from service.errors import ERROR_RESPONSES, ErrorBody
+from service.limits import check_tables
 from service.schemas import ValidateBody, ValidateResult
 
 router = APIRouter(prefix="/v1", tags=["validate"], responses=ERROR_RESPONSES)
@@ -19,5 +20,6 @@ router = APIRouter(prefix="/v1", tags=["validate"], responses=ERROR_RESPONSES)
 async def validate(body: ValidateBody, principal: PrincipalDep) -> ValidateResult:
     """Body: ``{"tables": [...]}`` or a whole Extraction (schema v1). Returns records and findings
     computed by the fiscal layer (``fiscal.validate_tables``). Bodies over MAX_JSON_BYTES get 413."""
+    check_tables(body.tables)
     records, findings = await run_in_threadpool(fiscal_bridge.validate_tables, list(body.tables))
     return ValidateResult(records=records, findings=findings)

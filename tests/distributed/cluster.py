@@ -26,6 +26,7 @@ import redis
 BIN = Path(sys.executable).parent
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
+WEBHOOK_SECRET = "distributed-test-secret"
 
 
 def free_port() -> int:
@@ -143,10 +144,15 @@ class Cluster:
             "FISCALOCR_LOG_JSON": "false",
             "FISCALOCR_CELERY_KEY_PREFIX": self.prefix,
             "FISCALOCR_CELERY_QUEUE": f"{self.prefix}jobs",
-            # Orphaned messages of a killed worker come back quickly (the default is 15 minutes).
-            "FISCALOCR_CELERY_VISIBILITY_TIMEOUT_S": "30",
-            "FISCALOCR_CELERY_RESTORE_INTERVAL_S": "2",
+            # A killed worker's page leases lapse fast (default 30 s); its unacked messages come
+            # back after the visibility timeout (default 15 min), which must exceed the slowest page.
+            "FISCALOCR_CELERY_LEASE_S": "8",
+            "FISCALOCR_CELERY_VISIBILITY_TIMEOUT_S": "180",
+            "FISCALOCR_CELERY_RESTORE_INTERVAL_S": "5",
             "NO_PROXY": "*",
+            # Webhooks go to a receiver in the test process on 127.0.0.1 (an IP literal: no DNS).
+            "FISCALOCR_FETCH_ALLOW_HOSTS": "127.0.0.1",
+            "FISCALOCR_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
 
     def celery_worker(self, name: str = "w1") -> Proc:

@@ -17,14 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
-from cluster import BIN, Cluster, Proc, fresh_database, redis_namespace
+from cluster import BIN, WEBHOOK_SECRET, Cluster, Proc, fresh_database, redis_namespace
+from egress_support import LocalHTTPServer, respond
 from scan_fixture import make_report
 from sqlalchemy import create_engine, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import Job, PageResult, Table
+from models import Job, PageResult, Table, WebhookDelivery
 from service.db import upgrade
+from service.webhooks import SIGNATURE_HEADER, verify_signature
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -66,18 +68,35 @@ def worker(cluster: Cluster) -> Proc:
     return proc
 
 
+class LibraryRun:
+    """The library's own extraction of the fixture (the CLI, same settings as the service), started in
+    the background so it overlaps with the cluster starting up."""
+
+    def __init__(self, cluster: Cluster, root: Path) -> None:
+        self.pdf = make_report(root / "report.pdf", pages=3, variant="library")
+        self.out = root / "extraction.json"
+        self.log = root / "extract.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen([str(BIN / "fiscalocr"), "extract", str(self.pdf), "--out",
+                                             str(self.out)], env=cluster.env, stdout=log, stderr=log)
+        self._result: dict[str, Any] | None = None
+
+    def result(self) -> dict[str, Any]:
+        if self._result is None:
+            self.process.wait(timeout=600)
+            assert self.process.returncode == 0, self.log.read_text(errors="replace")[-3000:]
+            self._result = json.loads(self.out.read_text())
+            assert self._result["tables"], "the library found no table in the fixture"
+        return self._result
+
+
 @pytest.fixture(scope="module")
-def expected(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """What the library itself extracts from the fixture (the CLI, same settings as the service)."""
-    root = tmp_path_factory.mktemp("expected")
-    pdf = make_report(root / "report.pdf", pages=3, variant="library")
-    out = root / "extraction.json"
-    result = subprocess.run([str(BIN / "fiscalocr"), "extract", str(pdf), "--out", str(out)],
-                            env=cluster.env, capture_output=True, text=True, timeout=600, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    extraction: dict[str, Any] = json.loads(out.read_text())
-    assert extraction["tables"], "the library found no table in the fixture"
-    return extraction
+def library(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LibraryRun]:
+    run = LibraryRun(cluster, tmp_path_factory.mktemp("expected"))
+    yield run
+    if run.process.poll() is None:
+        run.process.kill()
+        run.process.wait()
 
 
 def _create_key(cluster: Cluster) -> str:
@@ -87,9 +106,11 @@ def _create_key(cluster: Cluster) -> str:
     return result.stdout.strip().splitlines()[-1].strip()
 
 
-def _upload(client: httpx.Client, pdf: Path) -> dict[str, Any]:
+def _upload(client: httpx.Client, pdf: Path, callback_url: str | None = None) -> dict[str, Any]:
+    data = {"callback_url": callback_url} if callback_url else None
     with pdf.open("rb") as handle:
-        response = client.post("/v1/documents", files={"file": (pdf.name, handle, "application/pdf")})
+        response = client.post("/v1/documents", files={"file": (pdf.name, handle, "application/pdf")},
+                               data=data)
     assert response.status_code == 202, response.text
     accepted: dict[str, Any] = response.json()
     return accepted
@@ -127,12 +148,16 @@ def _records(client: httpx.Client, document_id: str) -> list[dict[str, Any]]:
     return records
 
 
-def test_upload_is_processed_by_celery_workers(cluster: Cluster, api: Proc, worker: Proc, engine: Engine,
-                                               expected: dict[str, Any], tmp_path: Path) -> None:
+def test_upload_is_processed_by_celery_workers(
+        cluster: Cluster, library: LibraryRun, api: Proc, worker: Proc, engine: Engine, tmp_path: Path,
+        http_server: LocalHTTPServer) -> None:
+    answers = iter([500])  # the first webhook attempt fails: the Celery task must retry
+    http_server.routes[("POST", "/hook")] = lambda h: respond(h, next(answers, 204))
     pdf = make_report(tmp_path / "report.pdf", pages=3, variant="basic")
     with cluster.client() as client:
-        accepted = _upload(client, pdf)
+        accepted = _upload(client, pdf, callback_url=http_server.url("/hook"))
         job = _wait_job(client, accepted["job_id"])
+        expected = library.result()
         assert job["state"] == "succeeded", job
         assert job["pages_done"] == job["pages_total"] == 3
         assert _records(client, accepted["document_id"]) == expected["records"]
@@ -142,11 +167,34 @@ def test_upload_is_processed_by_celery_workers(cluster: Cluster, api: Proc, work
         assert len(tables) == len(expected["tables"])
     _assert_one_result_set(engine, accepted["job_id"], accepted["document_id"], len(expected["tables"]))
     assert "fiscalocr.run_page" in worker.log_text()  # the pages really ran as Celery tasks
+    _assert_webhook_delivered(engine, http_server, accepted, len(expected["records"]))
+
+
+def _assert_webhook_delivered(engine: Engine, receiver: LocalHTTPServer, accepted: dict[str, Any],
+                              n_records: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(receiver.log) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(receiver.log) == 2, receiver.log
+    for request in receiver.log:
+        assert verify_signature(WEBHOOK_SECRET, request["body"], request["headers"][SIGNATURE_HEADER])
+        body = json.loads(request["body"])
+        assert (body["event"], body["state"]) == ("job.succeeded", "succeeded")
+        assert body["job_id"] == accepted["job_id"]
+        assert body["summary"]["records"] == n_records
+    gap = receiver.log[1]["time"] - receiver.log[0]["time"]
+    assert 1.5 < gap < 15, gap  # default backoff: ~2 s before the second attempt
+    time.sleep(0.5)  # the worker records the attempt after the receiver answered
+    with Session(engine) as session:
+        rows = session.exec(select(WebhookDelivery).where(WebhookDelivery.job_id == accepted["job_id"])
+                            .order_by(WebhookDelivery.attempt)).all()
+    assert [(r.attempt, r.status_code) for r in rows] == [(1, 500), (2, 204)]
 
 
 def test_worker_killed_mid_job_resumes_without_loss_or_duplicates(
-        cluster: Cluster, api: Proc, worker: Proc, engine: Engine, expected: dict[str, Any],
+        cluster: Cluster, library: LibraryRun, api: Proc, worker: Proc, engine: Engine,
         tmp_path: Path) -> None:
+    expected = library.result()
     pdf = make_report(tmp_path / "report.pdf", pages=3, variant="kill-worker")
     with cluster.client() as client:
         accepted = _upload(client, pdf)
@@ -187,7 +235,7 @@ def test_api_killed_during_uploads_loses_no_acknowledged_job(
     if not workers:
         workers = [cluster.celery_worker("w3").start()]
         cluster.wait_worker_ready(workers[0])
-    files = [make_report(tmp_path / f"r{i}.pdf", pages=1, variant=f"restart-{i}") for i in range(8)]
+    files = [make_report(tmp_path / f"r{i}.pdf", pages=1, variant=f"restart-{i}") for i in range(5)]
     acknowledged: dict[str, dict[str, Any]] = {}
     refused: list[str] = []
     lock = threading.Lock()
@@ -210,7 +258,7 @@ def test_api_killed_during_uploads_loses_no_acknowledged_job(
     uploader = threading.Thread(target=upload_all)
     uploader.start()
     deadline = time.monotonic() + 60
-    while len(acknowledged) < 3 and time.monotonic() < deadline:
+    while len(acknowledged) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     api.kill9()
     time.sleep(1.0)

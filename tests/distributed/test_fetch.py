@@ -8,6 +8,7 @@ import io
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 from egress_support import EgressGuard, LocalHTTPServer, fake_resolver, respond
@@ -23,12 +24,12 @@ def _pdf_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def _fetch(url: str, dest: Path, **limit_kwargs: object) -> FetchResult:
-    limits = FetchLimits(allow_hosts=frozenset({"portal.test"}), **limit_kwargs)  # type: ignore[arg-type]
+def _fetch(url: str, dest: Path, **limit_kwargs: Any) -> FetchResult:
+    limits = FetchLimits(allow_hosts=frozenset({"portal.test"}), **limit_kwargs)
     return asyncio.run(fetch_document(url, dest, limits=limits, resolver=fake_resolver))
 
 
-def _fetch_error(url: str, dest: Path, **limit_kwargs: object) -> FetchError:
+def _fetch_error(url: str, dest: Path, **limit_kwargs: Any) -> FetchError:
     with pytest.raises(FetchError) as info:
         _fetch(url, dest, **limit_kwargs)
     assert not dest.exists() and not dest.with_name(dest.name + ".part").exists()

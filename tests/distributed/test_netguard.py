@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import pytest
 from egress_support import fake_resolver, is_loopback_target
@@ -10,9 +11,9 @@ from egress_support import fake_resolver, is_loopback_target
 from service.netguard import FetchError, RefusedAddressError, blocked_reason, check_url, parse_numeric_ipv4
 
 
-def _refused(url: str, **kwargs: object) -> RefusedAddressError:
+def _refused(url: str, **kwargs: Any) -> RefusedAddressError:
     with pytest.raises(RefusedAddressError) as info:
-        check_url(url, resolver=fake_resolver, **kwargs)  # type: ignore[arg-type]
+        check_url(url, resolver=fake_resolver, **kwargs)
     assert info.value.code == "fetch_refused_address"
     return info.value
 

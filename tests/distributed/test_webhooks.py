@@ -137,7 +137,7 @@ def _finished_job(engine: Engine, callback_url: str | None, state: str = "succee
                   error_message=None if state == "succeeded" else "broken xref")
         session.add(job)
         session.commit()
-        return job.id
+        return str(job.id)
 
 
 def test_notify_logs_every_attempt(http_server: LocalHTTPServer, engine: Engine) -> None:

@@ -31,10 +31,18 @@ def test_all_nine_final_tables_recognised(results):
 
 def test_budget_tables_recognised_and_split_table_joined(results):
     kinds = [analyse(t).kind.id for t in results["001"].tables]
-    for kind in ("budget_01_summary", "budget_03_expenditure", "budget_04_appropriation_summary",
-                 "budget_05_general_public_function", "budget_06_general_public_unit",
-                 "budget_07_basic_economic", "budget_08_three_public", "budget_12_procurement",
-                 "budget_13_purchase_services", "perf_overall_target"):
+    for kind in (
+        "budget_01_summary",
+        "budget_03_expenditure",
+        "budget_04_appropriation_summary",
+        "budget_05_general_public_function",
+        "budget_06_general_public_unit",
+        "budget_07_basic_economic",
+        "budget_08_three_public",
+        "budget_12_procurement",
+        "budget_13_purchase_services",
+        "perf_overall_target",
+    ):
         assert kind in kinds, kind
     assert kinds.count("budget_07_basic_economic") == 1  # 预算07 printed in two blocks, joined
     assert any(f.rule == "T.JOIN" for f in results["001"].findings)

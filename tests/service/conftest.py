@@ -3,13 +3,12 @@ per session, dropped after), generated scans, and the library's own answer to co
 
 from __future__ import annotations
 
+import importlib
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import importlib
-import sys
 
 import pytest
 

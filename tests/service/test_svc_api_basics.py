@@ -4,6 +4,7 @@ dedupe, error shape, probes, and the committed OpenAPI document."""
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -226,3 +227,14 @@ def test_migrations_match_the_models(backend: str, tmp_path: Path, request: pyte
     assert diff == []
 
 
+
+
+def test_validate_refuses_absurd_grids_quickly(api: Api) -> None:
+    table = {"id": "t0", "page": 1, "n_rows": 3, "n_cols": 2_000_000_000,
+             "cells": [{"row": 0, "col": 0, "text": "1"}]}
+    started = time.monotonic()
+    body = _error(api.client.post("/v1/validate", json={"tables": [table]}), 422, "validation_error")
+    assert time.monotonic() - started < 5
+    assert body["detail"][0]["loc"][:3] == ["body", "tables", "0"]
+    outside = {**table, "n_cols": 2, "cells": [{"row": 5, "col": 0}]}
+    _error(api.client.post("/v1/validate", json={"tables": [outside]}), 422, "validation_error")

@@ -21,21 +21,24 @@ def money_cells(result: Validation) -> list[Amount]:
     return out
 
 
-def with_cell(tables: list[Table], table_id: str, cell: tuple[int, int], text: str,
-              confidence: float | None = None) -> list[Table]:
+def with_cell(
+    tables: list[Table], table_id: str, cell: tuple[int, int], text: str, confidence: float | None = None
+) -> list[Table]:
     out = []
     for table in tables:
-        if table.id == table_id:
-            cells = []
-            for c in table.cells:
-                if (c.row, c.col) == cell:
-                    update: dict[str, object] = {"text": text}
-                    if confidence is not None:
-                        update["confidence"] = confidence
-                    c = c.model_copy(update=update)
-                cells.append(c)
-            table = table.model_copy(update={"cells": cells})
-        out.append(table)
+        if table.id != table_id:
+            out.append(table)
+            continue
+        cells = []
+        for original in table.cells:
+            if (original.row, original.col) == cell:
+                update: dict[str, object] = {"text": text}
+                if confidence is not None:
+                    update["confidence"] = confidence
+                cells.append(original.model_copy(update=update))
+            else:
+                cells.append(original)
+        out.append(table.model_copy(update={"cells": cells}))
     return out
 
 

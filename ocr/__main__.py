@@ -1,0 +1,5 @@
+"""``python -m ocr``: see ocr/cli.py."""
+
+from ocr.cli import main
+
+raise SystemExit(main())
