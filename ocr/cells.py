@@ -18,6 +18,7 @@ import numpy as np
 from ocr.contract import Cell
 from ocr.engines.base import CellCrop, CellKind, GrayImage, OcrEngine
 from ocr.grid import GridCell, PageLines, TableGrid
+from ocr.preprocess import as_gray
 from ocr.textnorm import join_lines, normalise
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,8 @@ def clean_ink(lines: PageLines, box: Box, line_width: int) -> tuple[GrayImage, G
     x0, y0, x1, y1 = box
     ink = lines.ink[y0:y1, x0:x1]
     rules = cv2.bitwise_or(lines.horizontal[y0:y1, x0:x1], lines.vertical[y0:y1, x0:x1])
-    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
-    cleaned = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    rules = as_gray(cv2.dilate(rules, np.ones((3, 3), np.uint8)))
+    cleaned = as_gray(cv2.bitwise_and(ink, cv2.bitwise_not(rules)))
     return _drop_border_stubs(cleaned, max(2, line_width + 2)), rules
 
 
@@ -67,7 +68,7 @@ def _drop_border_stubs(mask: GrayImage, thin: int) -> GrayImage:
 
 def _ink_box(mask: GrayImage, dpi: int) -> Box | None:
     """Tight box around the ink that is more than specks, or None if the region is blank."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     keep = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= _speck_area(dpi)]
     if keep.size == 0 or int(keep[:, cv2.CC_STAT_AREA].sum()) < _blank_area(dpi):
         return None
@@ -114,7 +115,9 @@ def _merge_thin_bands(bands: list[list[int]]) -> list[list[int]]:
         for i, (top, bottom) in enumerate(merged):
             if bottom - top >= 0.45 * tallest:
                 continue
-            j = i - 1 if i == len(merged) - 1 or (i > 0 and top - merged[i - 1][1] <= merged[i + 1][0] - bottom) else i + 1
+            last = i == len(merged) - 1
+            closer_above = i > 0 and not last and top - merged[i - 1][1] <= merged[i + 1][0] - bottom
+            j = i - 1 if last or closer_above else i + 1
             merged[min(i, j)] = [min(merged[i][0], merged[j][0]), max(merged[i][1], merged[j][1])]
             del merged[max(i, j)]
             changed = True
@@ -174,7 +177,7 @@ def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine
     for cell, box, mask, rules, line_boxes in found:
         pending.append(_PendingCell(cell, len(crops), len(line_boxes)))
         for line_box in line_boxes:
-            crops.append(_make_crop(gray, mask, rules, box, line_box, min_height))
+            crops.append(_make_crop(gray, mask, rules, box, line_box, min_height=min_height))
     results = engine.recognize(crops) if crops else []
     cells = []
     for item in pending:
@@ -189,7 +192,7 @@ def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine
     return cells
 
 
-def _make_crop(gray: GrayImage, mask: GrayImage, rules: GrayImage, region: Box, line: Box,
+def _make_crop(gray: GrayImage, mask: GrayImage, rules: GrayImage, region: Box, line: Box, *,
                min_height: int) -> CellCrop:
     """Grayscale line crop with rules and far-off specks whitened; kind from the glyph shapes.
 

@@ -63,7 +63,8 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="PDF, PNG, JPEG or TIFF (detected by content)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here (default: stdout)")
     parser.add_argument("--engine", choices=ENGINE_NAMES, default=defaults.engine)
-    parser.add_argument("--dpi", type=int, default=defaults.dpi, help=f"PDF raster resolution (default {defaults.dpi})")
+    parser.add_argument("--dpi", type=int, default=defaults.dpi,
+                        help=f"PDF raster resolution (default {defaults.dpi})")
     parser.add_argument("--pages", default=None, help="pages to read, e.g. 1-5,7 (default: all)")
     parser.add_argument("--debug-dir", type=Path, default=None, help="write grid/text overlay PNGs here")
 
@@ -109,7 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse reports usage errors itself
         return EXIT_INPUT_ERROR if exc.code else EXIT_OK
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged files are reported by our own error
     if args.command == "schema":
         sys.stdout.write(json.dumps(contract_schema(), indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK

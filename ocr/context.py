@@ -19,12 +19,15 @@ import numpy.typing as npt
 from ocr.cells import Box, classify_kind
 from ocr.engines.base import CellCrop, GrayImage, OcrEngine
 from ocr.grid import PageLines
+from ocr.preprocess import as_gray
 from ocr.textnorm import normalise
 
 _MIN_CONFIDENCE = 0.5
 _FORM = re.compile(r"(公开|预算|决算|部门预算|部门决算|附)\s*[第]?\s*(\d{1,2}(?:\s*-\s*\d{1,2})?)\s*表")
 _UNIT = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
-_DEPARTMENT = re.compile(r"(?:编制部门|编制单位|预算单位|单位名称|部门名称|部门)\s*[:：]\s*(.+?)(?:\s*单位\s*[:：].*)?$")
+_DEPARTMENT = re.compile(
+    r"(?:编制部门|编制单位|预算单位|单位名称|部门名称|部门)\s*[:：]\s*(.+?)(?:\s*单位\s*[:：].*)?$"
+)
 _NOTE = re.compile(r"^\s*(?:注|说明|备注)\s*(?:\d+|[一二三四五六七八九十]+)?\s*[:：.、]")
 _PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,4}[-—\s]*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -63,7 +66,7 @@ def find_text_lines(lines: PageLines, exclude: Sequence[Box], dpi: int) -> list[
     boxes: list[Box] = []
     for top, bottom in _ink_bands(mask.max(axis=1) > 0):
         if bottom - top >= min_height:
-            boxes.extend(_band_fragments(mask[top:bottom], top, min_height))
+            boxes.extend(_band_fragments(as_gray(mask[top:bottom]), top, min_height))
     boxes.sort(key=lambda b: (b[1], b[0]))
     return boxes
 
@@ -113,7 +116,7 @@ def read_text_lines(gray: GrayImage, boxes: Sequence[Box], engine: OcrEngine) ->
     for x0, y0, x1, y1 in boxes:
         image = np.ascontiguousarray(gray[y0:y1, x0:x1])
         _, binary = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-        crops.append(CellCrop(image=image, kind=classify_kind(binary)))
+        crops.append(CellCrop(image=image, kind=classify_kind(as_gray(binary))))
     results = engine.recognize(crops) if crops else []
     read = []
     for box, result in zip(boxes, results, strict=True):

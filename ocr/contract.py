@@ -61,7 +61,9 @@ class Table(_Model):
     n_rows: int
     n_cols: int
     cells: list[Cell]
-    continues: str | None = Field(None, description="Id of the table that continues this one on the next page.")
+    continues: str | None = Field(
+        None, description="Id of the table that continues this one on the next page."
+    )
     notes: list[str] = Field(default_factory=list, description="Text attached to the table: 注：… lines.")
 
 
@@ -78,7 +80,9 @@ class Record(_Model):
     parent: str | None = None
     values: dict[str, str | None] = Field(
         default_factory=dict,
-        description="Column header as printed ('/'-joined levels) -> amount as decimal string, '-' or null (blank).",
+        description=(
+            "Column header as printed ('/'-joined levels) -> amount as decimal string, '-' or null (blank)."
+        ),
     )
     fields: dict[str, str | None] = Field(
         default_factory=dict, description="Canonical column id -> amount as decimal string, '-' or null."

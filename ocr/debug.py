@@ -34,7 +34,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default()
 
 
-def render_overlay(page: GrayImage, tables: Sequence[Table], context_lines: Sequence[str] = ()) -> Image.Image:
+def render_overlay(page: GrayImage, tables: Sequence[Table],
+                   context_lines: Sequence[str] = ()) -> Image.Image:
     """RGB image: table boxes green, cells blue, spanned cells magenta, texts red at each cell's top-left."""
     canvas = Image.fromarray(page).convert("RGB")
     draw = ImageDraw.Draw(canvas)
@@ -53,7 +54,8 @@ def render_overlay(page: GrayImage, tables: Sequence[Table], context_lines: Sequ
     return canvas
 
 
-def write_overlay(path: Path, page: GrayImage, tables: Sequence[Table], context_lines: Sequence[str] = ()) -> Path:
+def write_overlay(path: Path, page: GrayImage, tables: Sequence[Table],
+                  context_lines: Sequence[str] = ()) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     render_overlay(page, tables, context_lines).save(path)
     log.info("debug overlay written to %s", path)

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ocr.engines.base import GrayImage
-from ocr.preprocess import ink_mask
+from ocr.preprocess import as_gray, ink_mask
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _extract_lines(mask: GrayImage, length: int, gap: int, horizontal: bool) -> 
     # a broken or faint line is rebuilt, while text strokes rarely reach the first cut.
     pieces = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, half))
     bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, cv2.getStructuringElement(rect, bridge))
-    return cv2.morphologyEx(bridged, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, along))
+    return as_gray(cv2.morphologyEx(bridged, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, along)))
 
 
 def page_lines(gray: GrayImage, dpi: int) -> PageLines:
@@ -102,7 +102,7 @@ def page_lines(gray: GrayImage, dpi: int) -> PageLines:
 
 
 def _segments(mask: GrayImage, horizontal: bool) -> list[Segment]:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     segments = []
     for x, y, w, h, _area in stats[1:]:
         if horizontal:
@@ -159,7 +159,7 @@ def _boundaries(segs: list[Segment], perpendicular: list[Segment], tol: int) -> 
     return bounds
 
 
-def _has_line(mask: GrayImage, pos: int, start: int, end: int, band: int, horizontal: bool) -> bool:
+def _has_line(mask: GrayImage, pos: int, start: int, end: int, band: int, *, horizontal: bool) -> bool:
     """Is there a ruling line at ``pos`` running all the way from ``start`` to ``end``?
 
     A boundary line meets the crossing lines at both ends; a character stroke lying
@@ -240,7 +240,7 @@ def _table_groups(lines: PageLines, tol: int) -> list[tuple[list[Segment], list[
         cv2.line(joined, (s.start, s.pos), (s.end, s.pos), 255, max(1, s.thickness))
     for s in vs:
         cv2.line(joined, (s.pos, s.start), (s.pos, s.end), 255, max(1, s.thickness))
-    joined = cv2.dilate(joined, np.ones((2 * tol + 1, 2 * tol + 1), np.uint8))
+    joined = as_gray(cv2.dilate(joined, np.ones((2 * tol + 1, 2 * tol + 1), np.uint8)))
     count, labels = cv2.connectedComponents(joined, connectivity=8)
     groups: list[tuple[list[Segment], list[Segment]]] = [([], []) for _ in range(count)]
     for s in hs:
@@ -259,10 +259,11 @@ def _build_table(hs: list[Segment], vs: list[Segment], lines: PageLines, tol: in
         return None  # strokes of large title characters can form a tiny "grid"
     line_width = int(np.median([s.thickness for s in hs + vs]))
     band = max(3, line_width + 2)
-    mask_h = cv2.bitwise_or(lines.ink, lines.horizontal)
-    mask_v = cv2.bitwise_or(lines.ink, lines.vertical)
+    mask_h = as_gray(cv2.bitwise_or(lines.ink, lines.horizontal))
+    mask_v = as_gray(cv2.bitwise_or(lines.ink, lines.vertical))
     cells = tuple(
-        GridCell(row=r0, col=c0, row_span=r1 - r0, col_span=c1 - c0, bbox=(cols[c0], rows[r0], cols[c1], rows[r1]))
+        GridCell(row=r0, col=c0, row_span=r1 - r0, col_span=c1 - c0,
+                 bbox=(cols[c0], rows[r0], cols[c1], rows[r1]))
         for r0, c0, r1, c1 in _merge_cells(rows, cols, mask_h, mask_v, band)
     )
     return TableGrid(bbox=(cols[0], rows[0], cols[-1], rows[-1]), rows=tuple(rows), cols=tuple(cols),

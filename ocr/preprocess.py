@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from ocr.engines.base import GrayImage
 
@@ -27,6 +29,11 @@ MAX_SKEW_DEG = 6.0
 _ANALYSIS_SIDE = 1400  # px; analyses run on a downscaled copy
 _MIN_SKEW_TO_CORRECT = 0.08
 _ORIENTATION_SAMPLE = 24
+
+
+def as_gray(array: npt.NDArray[Any]) -> GrayImage:
+    """View an OpenCV result as the uint8 image it is (OpenCV's stubs lose the dtype)."""
+    return np.asarray(array, dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -43,15 +50,16 @@ def ink_mask(gray: GrayImage) -> GrayImage:
     # Paper grain in flat regions crosses a local threshold; real ink is also darker than the page.
     _, global_ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     loose = cv2.dilate(global_ink, np.ones((3, 3), np.uint8))
-    return cv2.bitwise_and(mask, loose)
+    return as_gray(cv2.bitwise_and(mask, loose))
 
 
 def line_masks(mask: GrayImage, min_length: int) -> tuple[GrayImage, GrayImage]:
     """Horizontal and vertical ruling lines (ink runs at least ``min_length`` long)."""
     length = max(8, min_length)
-    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
-    return horizontal, vertical
+    rect = cv2.MORPH_RECT
+    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (length, 1)))
+    vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (1, length)))
+    return as_gray(horizontal), as_gray(vertical)
 
 
 def rotate_quarter(image: GrayImage, clockwise_deg: int) -> GrayImage:
@@ -85,11 +93,11 @@ def _text_only(mask: GrayImage) -> GrayImage:
     min_len = max(20, min(mask.shape[:2]) // 25)
     horizontal, vertical = line_masks(mask, min_len)
     lines = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
-    return cv2.bitwise_and(mask, cv2.bitwise_not(lines))
+    return as_gray(cv2.bitwise_and(mask, cv2.bitwise_not(lines)))
 
 
 def _character_size(text_mask: GrayImage) -> float:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(text_mask, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(text_mask, connectivity=8)
     sizes = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     sizes = sizes[(sizes >= 4) & (sizes <= max(text_mask.shape) // 10)]
     return float(np.percentile(sizes, 75)) if sizes.size else 10.0
@@ -99,7 +107,7 @@ def _text_blobs(text_mask: GrayImage) -> list[tuple[int, int, int, int]]:
     char = _character_size(text_mask)
     k = max(2, round(char * 0.45))
     smeared = cv2.dilate(text_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
     blobs = []
     for x, y, w, h, area in stats[1:]:
         if max(w, h) >= char * 1.2 and area >= char * char * 0.5:

@@ -138,16 +138,19 @@ def _check_pixels(width: int, height: int, max_page_pixels: int, number: int) ->
     if width * height > max_page_pixels:
         raise PageTooLargeError(
             f"page {number} would be {width}x{height} px; the limit is {max_page_pixels} px",
-            detail={"page": number, "width_px": width, "height_px": height, "max_page_pixels": max_page_pixels},
+            detail={"page": number, "width_px": width, "height_px": height,
+                    "max_page_pixels": max_page_pixels},
         )
 
 
-def _rasterise_pdf_page(path: Path, number: int, dpi: int, max_page_pixels: int, timeout_s: float) -> RasterPage:
+def _rasterise_pdf_page(path: Path, number: int, dpi: int, max_page_pixels: int,
+                        timeout_s: float) -> RasterPage:
     width, height = pdf_page_pixels(path, number, dpi)
     _check_pixels(width, height, max_page_pixels, number)
     try:
         images = pdf2image.convert_from_path(
-            path, dpi=dpi, first_page=number, last_page=number, grayscale=True, timeout=timeout_s
+            path, dpi=dpi, first_page=number, last_page=number, grayscale=True,
+            timeout=max(1, round(timeout_s))
         )
     except subprocess.TimeoutExpired as exc:
         raise ProcessingTimeoutError(
@@ -164,7 +167,10 @@ def _rasterise_pdf_page(path: Path, number: int, dpi: int, max_page_pixels: int,
 
 def _open_image(path: Path, max_page_pixels: int | None = None) -> Image.Image:
     try:
-        image = Image.open(path)
+        with warnings.catch_warnings():
+            # Our own pixel limit is checked on the header below; Pillow's warning would be noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
     except Image.DecompressionBombError as exc:
         raise PageTooLargeError(f"image is too large: {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
@@ -190,7 +196,8 @@ def _load_image_frame(path: Path, number: int, max_page_pixels: int) -> RasterPa
             upright = ImageOps.exif_transpose(image)
             gray = _to_gray_array(upright)
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise InputError(f"image data is truncated or corrupt: {exc}", detail={"path": str(path)}) from exc
+            raise InputError(f"image data is truncated or corrupt: {exc}",
+                             detail={"path": str(path)}) from exc
     return RasterPage(number=number, image=gray, dpi=dpi)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 
 from ocr.engines.base import CellCrop, OcrEngine, Recognition
 from ocr.errors import EngineUnavailableError

@@ -30,10 +30,10 @@ _REC_HEIGHT = 48  # the PP-OCRv4 recogniser's input height
 # Minimum padded width / height. 4.0 -> 1.94 s, 2.0 -> 1.24 s on the same 144 cells, identical
 # texts; 2.0 still leaves 12 CTC time steps for the narrowest cell ("-", "7").
 _MIN_RATIO = 2.0
-_PAD_FRACTION = 0.25
+_PAD_FRACTION = 0.25  # white margin around the ink, relative to crop height
 # One ONNX thread per process by default: the service scales by worker processes, and
 # per-page cost is then the single-core cost the benchmark budgets for.
-_THREADS = int(os.environ.get("FISCALOCR_ONNX_THREADS", "1"))  # white margin around the ink, relative to crop height
+_THREADS = int(os.environ.get("FISCALOCR_ONNX_THREADS", "1"))
 
 
 @lru_cache(maxsize=1)

@@ -48,7 +48,8 @@ class TesseractEngine:
     def _api(self, tessdata: str, lang: str) -> Any:
         tess = self._tesserocr
         try:
-            api = tess.PyTessBaseAPI(path=tessdata, lang=lang, psm=tess.PSM.SINGLE_LINE, oem=tess.OEM.LSTM_ONLY)
+            api = tess.PyTessBaseAPI(path=tessdata, lang=lang, psm=tess.PSM.SINGLE_LINE,
+                                     oem=tess.OEM.LSTM_ONLY)
         except RuntimeError as exc:
             raise EngineUnavailableError(f"tesseract failed to initialise {lang}: {exc}") from exc
         # Chinese needs no inter-word spaces; keep tesseract from inventing them between CJK glyphs.
@@ -88,6 +89,6 @@ def _prepare(image: GrayImage) -> GrayImage:
     scale = _TARGET_HEIGHT / height
     if abs(scale - 1.0) > 0.15:
         interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)
+        image = np.asarray(cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation), np.uint8)
     padded = cv2.copyMakeBorder(image, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_CONSTANT, value=255)
     return np.ascontiguousarray(padded)

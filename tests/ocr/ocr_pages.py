@@ -135,7 +135,8 @@ def budget_table(origin: tuple[int, int] = (120, 400), **kwargs: object) -> Tabl
     texts = {
         (0, 0): "收入", (0, 2): "支出",
         (1, 0): "项目", (1, 1): "决算数", (1, 2): "项目", (1, 3): "决算数",
-        (2, 0): "一般公共预算财政拨款收入", (2, 1): "2,940.05", (2, 2): "一般公共服务支出", (2, 3): "2,106.66",
+        (2, 0): "一般公共预算财政拨款收入", (2, 1): "2,940.05",
+        (2, 2): "一般公共服务支出", (2, 3): "2,106.66",
         (3, 0): "政府性基金预算财政拨款收入", (3, 2): "社会保障和就业支出", (3, 3): "326.71",
         (4, 0): "其他收入", (4, 1): "6.20", (4, 2): "卫生健康支出", (4, 3): "60.99",
         (5, 0): "本年收入合计", (5, 1): "2,946.25", (5, 2): "本年支出合计", (5, 3): "2,940.05",
@@ -165,8 +166,9 @@ class Page:
     tables: list[TableSpec]
 
 
-def render_page(tables: list[TableSpec], title: str | None = "收入支出决算总表", form: str | None = "公开01表",
-                unit: str | None = "单位：万元", note: str | None = "注：本表反映部门本年度的总收支。") -> Page:
+def render_page(tables: list[TableSpec], title: str | None = "收入支出决算总表",
+                form: str | None = "公开01表", unit: str | None = "单位：万元",
+                note: str | None = "注：本表反映部门本年度的总收支。") -> Page:
     image = blank_page()
     draw = ImageDraw.Draw(image)
     first = tables[0]

@@ -84,7 +84,8 @@ def test_cell_kind_from_glyph_shapes(text: str, kind: str) -> None:
 
 def test_two_line_cell_is_split() -> None:
     first, second = _text_mask("机关事业单位"), _text_mask("缴费支出")
-    mask = np.zeros((first.shape[0] + second.shape[0] + 14, max(first.shape[1], second.shape[1]) + 10), np.uint8)
+    width = max(first.shape[1], second.shape[1]) + 10
+    mask = np.zeros((first.shape[0] + second.shape[0] + 14, width), np.uint8)
     mask[2:2 + first.shape[0], 4:4 + first.shape[1]] = first
     mask[12 + first.shape[0]:12 + first.shape[0] + second.shape[0], 4:4 + second.shape[1]] = second
     assert len(split_lines(mask, DPI)) == 2
