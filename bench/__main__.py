@@ -38,6 +38,21 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    """Merge the configurations of several ``run --json`` reports (same corpus) into one table."""
+    import json
+
+    from bench.run import format_report
+
+    reports = [json.loads(Path(p).read_text(encoding="utf-8")) for p in args.reports]
+    merged = dict(reports[0])
+    merged["configurations"] = [row for report in reports for row in report["configurations"]]
+    print(format_report(merged))
+    if args.json:
+        Path(args.json).write_text(json.dumps(merged, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -60,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         "--overlays", default=None, help="write truth/prediction overlay PNGs for failing tables here"
     )
     run.set_defaults(handler=_run)
+    merge = sub.add_parser("report", help="merge run --json reports into one table")
+    merge.add_argument("reports", nargs="+")
+    merge.add_argument("--json", default=None)
+    merge.set_defaults(handler=_report)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -12,7 +12,7 @@ WAN = "万元"
 _DASHES = {"-", "—", "－", "--", "——", "/", "−"}
 _PLAIN_RE = re.compile(r"^[-−]?\d+(\.\d+)?$")
 _THOUSANDS_RE = re.compile(r"^[-−]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_LOOSE_NUMBER_RE = re.compile(r"^[-−]?[\d.,]*\d[\d.,]*$")
+_LOOSE_NUMBER_RE = re.compile(r"[-−]?[\d.,]+")  # fullmatch + a digit check: linear on long text
 
 UNIT_FACTORS: dict[str, Decimal] = {
     "万元": Decimal(1),
@@ -65,7 +65,9 @@ def parse_amount(text: str) -> ParsedAmount:
 def looks_numeric(text: str) -> bool:
     """Digits with separators, possibly damaged ('1.179.10'): something meant as a number."""
     raw = clean(text)
-    return bool(raw) and (raw in _DASHES or bool(_LOOSE_NUMBER_RE.match(raw)))
+    if raw in _DASHES:
+        return True
+    return bool(_LOOSE_NUMBER_RE.fullmatch(raw)) and any(ch.isdigit() for ch in raw)
 
 
 def unit_factor(unit: str | None) -> Decimal:

@@ -12,6 +12,7 @@ import logging
 from fiscal.amounts import clean
 from fiscal.kinds import kind_from_title
 from fiscal.layout import analyse
+from fiscal.screen import MAX_AREA, MAX_ROWS
 from ocr.contract import Cell, Finding, Table
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]
         while True:
             nxt, how = _next_part(tables, by_id, current, position)
             if nxt is None or nxt.id in absorbed or nxt.id == table.id:
+                break
+            rows, cols = current.n_rows + nxt.n_rows, max(current.n_cols, nxt.n_cols)
+            if rows > MAX_ROWS or rows * cols > MAX_AREA:
+                log.warning("not joining %s to %s: the joined table would exceed the caps", nxt.id, table.id)
                 break
             absorbed.add(nxt.id)
             current = merge(current, nxt)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from fiscal.amounts import clean
 
 ColumnPattern = tuple[str, ...]
+_TITLE_READ = 200  # a real title is < 60 characters; the title patterns use '.*'
+_HEADER_READ = 20_000
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,7 @@ KIND_BY_ID: dict[str, KindSpec] = {kind.id: kind for kind in (*KINDS, UNKNOWN)}
 def kind_from_title(title: str | None) -> KindSpec | None:
     if not title:
         return None
-    compact = clean(title).replace('"', "").replace("“", "").replace("”", "")
+    compact = clean(title[:_TITLE_READ]).replace('"', "").replace("“", "").replace("”", "")
     compact = compact.replace("'", "")
     family = "final" if "决算" in compact else "budget" if "预算" in compact else None
     for kind in KINDS:
@@ -379,7 +381,7 @@ def kind_from_form(form: str | None) -> KindSpec | None:
 
 
 def kind_from_header(header_text: str) -> KindSpec | None:
-    compact = clean(header_text)
+    compact = clean(header_text[:_HEADER_READ])
     if "人员经费" in compact and "公用经费" in compact and "经济分类" in compact and "决算数" in compact:
         return KIND_BY_ID["final_06_basic_economic"]
     if "因公出国" in compact and "决算数" in compact:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from fiscal.amounts import AmountKind, ParsedAmount, clean, parse_amount, unit_factor
 from fiscal.kinds import KindSpec, recognise
+from fiscal.screen import MAX_TEXT
 from ocr.contract import Cell, Table
 
 LABEL_LEAVES = {
@@ -98,26 +99,33 @@ class Sheet:
 
 
 class Grid:
-    """Dense view of a table's cells; covered positions point at their spanning cell."""
+    """Dense view of a table's cells; covered positions point at their spanning cell.
+
+    The size comes from the cells present, never from the declared ``n_rows``/``n_cols`` (screened
+    tables keep their cells inside the declared grid, see fiscal.screen); cell text is read cleaned
+    and capped once.
+    """
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self.n_rows = table.n_rows
-        self.n_cols = table.n_cols
         self.owner: dict[tuple[int, int], Cell] = {}
+        self._clean: dict[int, str] = {}
         for cell in table.cells:
+            self._clean[id(cell)] = clean(cell.text[:MAX_TEXT])
             for r in range(cell.row, cell.row + max(1, cell.row_span)):
                 for c in range(cell.col, cell.col + max(1, cell.col_span)):
                     self.owner.setdefault((r, c), cell)
+        self.n_rows = max((r + 1 for r, _ in self.owner), default=0)
+        self.n_cols = max((c + 1 for _, c in self.owner), default=0)
 
     def text(self, r: int, c: int) -> str:
         cell = self.owner.get((r, c))
-        return clean(cell.text) if cell else ""
+        return self._clean[id(cell)] if cell else ""
 
     def own_text(self, r: int, c: int) -> str:
         """Text only at a cell's own top-left position (body rows: no span copies)."""
         cell = self.owner.get((r, c))
-        return clean(cell.text) if cell and cell.row == r and cell.col == c else ""
+        return self._clean[id(cell)] if cell and cell.row == r and cell.col == c else ""
 
     def confidence(self, r: int, c: int) -> float:
         cell = self.owner.get((r, c))

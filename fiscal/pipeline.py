@@ -13,11 +13,13 @@ from fiscal.layout import Sheet, analyse
 from fiscal.records import sheet_records
 from fiscal.repair import RepairOptions, RepairPolicy, propose
 from fiscal.rules import Context, Outcome, run_rules
+from fiscal.screen import screen
 from fiscal.textdoc import parse_text_document
 from ocr.contract import Cell, Extraction, Finding, Record, Table
 
 log = logging.getLogger(__name__)
 _YEAR_RE = re.compile(r"(20\d{2})\s*年度?")
+_TITLE_READ = 200  # characters of a title read for the year
 
 
 @dataclass
@@ -38,7 +40,9 @@ class TextValidation:
 
 
 def report_year(tables: list[Table], narrative: list[str]) -> int | None:
-    years = Counter(int(m.group(1)) for t in tables for m in _YEAR_RE.finditer(t.title or ""))
+    years = Counter(
+        int(m.group(1)) for t in tables for m in _YEAR_RE.finditer((t.title or "")[:_TITLE_READ])
+    )
     if years:
         return years.most_common(1)[0][0]
     for line in narrative[:15]:
@@ -71,12 +75,14 @@ def _analyse_all(tables: list[Table]) -> tuple[list[Sheet], list[Finding]]:
 
 def validate(tables: list[Table], narrative: list[str] | None = None) -> Validation:
     narrative = narrative or []
-    joined, findings = join_continuations(tables)
+    screened = screen(tables)
+    joined, findings = join_continuations(screened.tables)
     sheets, problems = _analyse_all(joined)
     ctx = Context(sheets, narrative, report_year(joined, narrative))
     rule_findings, outcomes = run_rules(ctx)
     records = [record for sheet in sheets for record in sheet_records(sheet)]
-    return Validation(joined, sheets, records, [*findings, *problems, *rule_findings], outcomes)
+    all_findings = [*screened.findings, *findings, *problems, *rule_findings]
+    return Validation([*joined, *screened.refused], sheets, records, all_findings, outcomes)
 
 
 def validate_tables(

@@ -19,6 +19,7 @@ from ocr.contract import Correction
 
 _SWAPS = {"1": "7", "7": "1", "0": "8", "8": "03", "3": "8", "5": "6", "6": "5"}
 _TOLERANCE = Decimal("0.01")
+_LONGEST = 24  # characters: longer "amounts" are not printed money and get no repair
 
 
 class RepairPolicy(StrEnum):
@@ -79,7 +80,7 @@ def propose(outcomes: list[Outcome], options: RepairOptions) -> list[tuple[Amoun
             and a.confidence < options.confidence_threshold
             and a.parsed.kind is not AmountKind.BLANK
         }
-        if len(low) != 1:
+        if len(low) != 1 or len(next(iter(low.values())).text) > _LONGEST:
             continue
         key, amount = next(iter(low.items()))
         if key in proposals:

@@ -17,7 +17,8 @@ from fiscal.layout import Amount, Line
 from fiscal.rules import Context, rule
 from ocr.contract import Finding
 
-_NUM = r"(\d[\d,]*(?:\.\d+)?)"
+# bounded: a printed amount is < 20 characters, and unbounded runs make every pattern quadratic
+_NUM = r"(\d[\d,]{0,23}(?:\.\d{1,6})?)"
 _HEADING_RE = re.compile(
     r"^(?:-\s*)?([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+部分)"
 )
@@ -35,15 +36,28 @@ _CHANGE_RE = re.compile(
     + r"(\d+(?:\.\d+)?)\s*%)?"
 )
 _NOT_PRIOR_SUBJECTS = ("采购", "购买", "三公", "资产", "出国", "接待", "公务用车")
-_ITEM_RE = re.compile(
-    r"(?P<chain>[^。]*?[(（]类[)）][^。]*?[(（]款[)）][^。]*?[(（]项[)）]+)[^。]{0,6}?[。,，]?\s*"
-    r"年初预算为\s*"
+# 五(三) items: '<类名>(类)<款名>(款)<项名>(项)。年初预算为B万元，支出决算为A万元，完成年初预算的C%'. The
+# figures are found first (a linear pattern); the name chain is then read back to the sentence start
+# without a regex: nested lazy '[^。]*?' groups backtrack cubically on hostile text.
+_ITEM_TAIL_RE = re.compile(
+    r"[。,，]?\s*年初预算为\s*"
     + _NUM
     + r"\s*万元[，,]\s*(?:支出)?决算为\s*"
     + _NUM
     + r"\s*万元[，,]\s*完成年初预算的\s*(\d+(?:\.\d+)?)\s*%"
 )
+_ITEM_GAP = 6  # characters allowed between the chain's (项) and the figures
+_LEVEL_MARK_RE = re.compile(r"[(（](类|款|项)[)）]+")
 _ITEMS_INTRO_RE = re.compile(r"(人员经费|公用经费)\s*" + _NUM + r"\s*万元[，,]?\s*主要包括[:：]([^。]*)")
+
+
+@dataclass
+class Item:
+    start: int  # where the name chain starts in the section text
+    chain: str  # '<类名>(类)<款名>(款)<项名>(项)'
+    budget: Decimal
+    actual: Decimal
+    shown: str  # completion rate as printed
 
 
 @dataclass
@@ -61,6 +75,31 @@ def sections(narrative: list[str]) -> list[Section]:
         else:
             out[-1].text += stripped
     return out
+
+
+def items_in(text: str) -> list[Item]:
+    """五(三) items of a section text, in order (linear in the text length)."""
+    out: list[Item] = []
+    floor = 0
+    for tail in _ITEM_TAIL_RE.finditer(text):
+        start = max(floor, text.rfind("。", floor, tail.start()) + 1)
+        chain = _chain_before(text[start : tail.start()])
+        if chain is not None:
+            out.append(Item(start, chain, _dec(tail.group(1)), _dec(tail.group(2)), tail.group(3)))
+            floor = tail.end()
+    return out
+
+
+def _chain_before(sentence: str) -> str | None:
+    """'…(类)…(款)…(项)' ending at most _ITEM_GAP characters before the figures, else None."""
+    marks = list(_LEVEL_MARK_RE.finditer(sentence))
+    for i, mark in enumerate(marks):
+        if mark.group(1) != "项" or len(sentence) - mark.end() > _ITEM_GAP:
+            continue
+        levels = [m.group(1) for m in marks[:i]]
+        if "款" in levels and "类" in levels[: levels.index("款")]:
+            return sentence[: mark.end()]
+    return None
 
 
 def _dec(text: str) -> Decimal:
@@ -396,13 +435,8 @@ def _items_rule(ctx: Context) -> Iterator[Finding]:
     t05 = ctx.first("final_05_general_public")
     rows = coded_lines(t05) if t05 else []
     for section in sections(ctx.narrative):
-        for match in _ITEM_RE.finditer(section.text):
-            chain, budget, actual, shown = (
-                match.group("chain"),
-                _dec(match.group(2)),
-                _dec(match.group(3)),
-                match.group(4),
-            )
+        for item in items_in(section.text):
+            chain, budget, actual, shown = item.chain, item.budget, item.actual, item.shown
             names = [n.strip(" .、0123456789") for n in re.split(r"[(（](?:类|款|项)[)）]+", chain)][:3]
             if len(names) < 3:
                 continue
@@ -500,10 +534,10 @@ def _items_sum_rule(ctx: Context) -> Iterator[Finding]:
     """五(三) items: Σ A per class vs the class amounts of 五(二); Σ all A vs the stated total."""
     for section in sections(ctx.narrative):
         intro = re.search(r"年初预算为\s*" + _NUM + r"\s*万元[，,]\s*(?:支出)?决算为\s*" + _NUM, section.text)
-        items = list(_ITEM_RE.finditer(section.text))
-        if intro is None or len(items) < 2 or intro.start() >= items[0].start():
+        items = items_in(section.text)
+        if intro is None or len(items) < 2 or intro.start() >= items[0].start:
             continue
-        total = sum((_dec(m.group(3)) for m in items), Decimal(0))
+        total = sum((item.actual for item in items), Decimal(0))
         stated = _dec(intro.group(2))
         status = _grade(stated, total, len(items))
         if status != "pass":
@@ -519,7 +553,7 @@ def _items_sum_rule(ctx: Context) -> Iterator[Finding]:
         yield from _per_class_sums(ctx, items)
 
 
-def _per_class_sums(ctx: Context, items: list[re.Match[str]]) -> Iterator[Finding]:
+def _per_class_sums(ctx: Context, items: list[Item]) -> Iterator[Finding]:
     stated_classes: dict[str, Decimal] = {}
     for section in sections(ctx.narrative):
         if "结构" not in section.heading:
@@ -534,12 +568,12 @@ def _per_class_sums(ctx: Context, items: list[re.Match[str]]) -> Iterator[Findin
             if code and code not in stated_classes:
                 stated_classes[code] = _dec(match.group(2))
     sums: dict[str, list[Decimal]] = {}
-    for match in items:
-        cls = re.split(r"[(（]类[)）]", match.group("chain"))[0]
+    for item in items:
+        cls = re.split(r"[(（]类[)）]", item.chain)[0]
         cls = re.sub(r"^[\d.、\s]+", "", cls).strip()
         code = codes.class_code_for_name(cls)
         if code:
-            sums.setdefault(code, []).append(_dec(match.group(3)))
+            sums.setdefault(code, []).append(item.actual)
     for code, values in sums.items():
         if code in stated_classes:
             total = sum(values, Decimal(0))

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from fiscal import codes
 from fiscal.amounts import AmountKind
 from fiscal.rules import Context, rule
-from ocr.contract import Finding
+from ocr.contract import Finding, Table
 
+_SHOWN = 40  # characters of an unreadable amount quoted in a finding
 _EMPTY_STATEMENT_RE = re.compile(r"(无|没有|未)[^。]{0,30}(收入|支出|经费|安排)|空表")
 _PROBLEM_RULES = {
     "misaligned_row": ("T.ALIGN", "warning", "amounts not aligned with the columns"),
@@ -48,31 +49,30 @@ def _unreadable(ctx: Context) -> Iterator[Finding]:
                         severity="error",
                         table=sheet.id,
                         form=sheet.table.form,
-                        message=f"金额栏“{amount.header}”中为无法识别的内容“{amount.text}”",
-                        message_en=f"text in amount column {amount.header!r}: {amount.text!r}",
+                        message=f"金额栏“{amount.header}”中为无法识别的内容“{amount.text[:_SHOWN]}”",
+                        message_en=f"text in amount column {amount.header!r}: {amount.text[:_SHOWN]!r}",
                         cells=[amount.cell],
-                        actual=amount.text,
+                        actual=amount.text[:_SHOWN],
                     )
+
+
+def _row_widths(table: Table) -> dict[int, int]:
+    """Row -> one past its last occupied column (screened tables: spans inside the grid)."""
+    widths: dict[int, int] = {}
+    for cell in table.cells:
+        right = cell.col + max(1, cell.col_span)
+        for r in range(cell.row, cell.row + max(1, cell.row_span)):
+            widths[r] = max(widths.get(r, 0), right)
+    return widths
 
 
 def _ragged(ctx: Context) -> Iterator[Finding]:
     for sheet in ctx.sheets:
         table = sheet.table
-        occupied = {
-            (r, c)
-            for cell in table.cells
-            for r in range(cell.row, cell.row + cell.row_span)
-            for c in range(cell.col, cell.col + cell.col_span)
-        }
-        widths = Counter(
-            max((c for r2, c in occupied if r2 == r), default=-1) + 1 for r in range(table.n_rows)
-        )
-        short = [
-            r
-            for r in range(table.n_rows)
-            if 0 < max((c for r2, c in occupied if r2 == r), default=-1) + 1 < table.n_cols
-        ]
-        if short and len(widths) > 1:
+        widths = _row_widths(table)
+        n_cols = max(widths.values(), default=0)
+        short = sorted(r for r, width in widths.items() if width < n_cols)
+        if short and len(set(widths.values())) > 1:
             yield Finding(
                 rule="T.RAGGED",
                 severity="warning",

@@ -17,7 +17,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from egress_support import EgressGuard, LocalHTTPServer, Route, is_loopback_target, make_handler
+from dist_egress import EgressGuard, LocalHTTPServer, Route, is_loopback_target, make_handler
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from egress_support import LocalHTTPServer, fake_resolver, respond
+from dist_egress import LocalHTTPServer, fake_resolver, respond
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from cluster import BIN, WEBHOOK_SECRET, Cluster, Proc, fresh_database, redis_namespace
-from egress_support import LocalHTTPServer, respond
-from scan_fixture import make_report
+from dist_cluster import BIN, WEBHOOK_SECRET, Cluster, Proc, fresh_database, redis_namespace
+from dist_egress import LocalHTTPServer, respond
+from dist_scan import make_report
 from sqlalchemy import create_engine, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -277,3 +277,41 @@ def test_api_killed_during_uploads_loses_no_acknowledged_job(
             count = session.exec(select(func.count()).select_from(Table)
                                  .where(Table.document_id == accepted["document_id"])).one()
             assert count >= 1
+
+
+def test_cancel_stops_pages_not_yet_started(cluster: Cluster, api: Proc, engine: Engine,
+                                            tmp_path: Path) -> None:
+    live = [p for p in cluster.procs if p.name.startswith("w") and p.alive()]
+    assert live, "a worker from the previous tests should still run"
+    pdf = make_report(tmp_path / "report.pdf", pages=3, variant="cancel")
+    with cluster.client() as client:
+        accepted = _upload(client, pdf)
+        deadline = time.monotonic() + JOB_TIMEOUT_S
+        while client.get(f"/v1/jobs/{accepted['job_id']}").json()["state"] == "queued":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        response = client.post(f"/v1/jobs/{accepted['job_id']}/cancel")
+        assert response.status_code == 202, response.text
+        assert response.json()["state"] == "cancelled"
+        # Two pages may be mid-read on the two worker processes; page 3 must never be read.
+        time.sleep(2)
+        _wait_for_idle_pages(engine, accepted["job_id"])
+        job = client.get(f"/v1/jobs/{accepted['job_id']}").json()
+        assert job["state"] == "cancelled", job
+    with Session(engine) as session:
+        pages = session.exec(select(PageResult.page_number)
+                             .where(PageResult.job_id == accepted["job_id"])).all()
+        tables = session.exec(select(Table).where(Table.document_id == accepted["document_id"])).all()
+    assert 3 not in pages and tables == []
+
+
+def _wait_for_idle_pages(engine: Engine, job_id: str, quiet_s: float = 8.0) -> None:
+    """Wait until no new page result has appeared for ``quiet_s`` (in-flight pages may still land)."""
+    last, since = -1, time.monotonic()
+    while time.monotonic() - since < quiet_s:
+        with Session(engine) as session:
+            count = session.exec(select(func.count()).select_from(PageResult)
+                                 .where(PageResult.job_id == job_id)).one()
+        if count != last:
+            last, since = count, time.monotonic()
+        time.sleep(0.5)

@@ -95,7 +95,7 @@ def make_report(path: Path, pages: int = 3, variant: str = "0") -> Path:
     return path
 
 
-if __name__ == "__main__":  # preview: python tests/distributed/scan_fixture.py out.pdf
+if __name__ == "__main__":  # preview: python tests/distributed/dist_scan.py out.pdf
     import sys
 
     make_report(Path(sys.argv[1]))
