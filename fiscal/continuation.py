@@ -24,13 +24,15 @@ def _same_title(a: Table, b: Table) -> bool:
     return bool(a.title) and clean(a.title or "") == clean(b.title)
 
 
-def _continues(a: Table, b: Table) -> bool:
-    if (b.title and not _same_title(a, b)) or b.page not in (a.page, a.page + 1):
+def _continues(a: Table, b: Table, last_page: int) -> bool:
+    """Is ``b`` the next page of ``a`` (``a`` possibly joined already, its last part on ``last_page``)?"""
+    pages = (last_page, last_page + 1)
+    if (b.title and not _same_title(a, b)) or b.page not in pages:
         return False
     kind = kind_from_title(a.title) or analyse(a).kind
     if kind.id == "perf_overall_target":
         # the form runs on over several blocks (indicator tables) without titles of their own
-        return not b.title and b.page in (a.page, a.page + 1) and analyse(b).kind.id == "unknown"
+        return not b.title and analyse(b).kind.id == "unknown"
     if kind.family not in ("final", "budget") or kind.layout not in (
         "coded",
         "econ_groups",
@@ -38,15 +40,21 @@ def _continues(a: Table, b: Table) -> bool:
         "summary",
     ):
         return False
-    if b.n_cols != a.n_cols or not _same_title(a, b) or b.page not in (a.page, a.page + 1):
-        return False
-    if b.form and a.form and b.form != a.form:
+    if b.n_cols != a.n_cols or (b.form and a.form and b.form != a.form):
         return False
     other = analyse(b)
     if other.kind.id not in ("unknown", kind.id):
         return False
-    # a summary table's second page carries its 总计 rows; a coded table's own 合计 means a new table
-    return kind.layout == "summary" or not any(line.is_total for line in other.lines)
+    # a summary table's second page carries its 总计 rows. A coded table's 合计 on top of the next
+    # part means a new table, unless it repeats the one printed before (fiscal.lines drops it); a
+    # 合计 as the very last row closes a table whose total is printed at the bottom (Shanghai).
+    if kind.layout == "summary":
+        return True
+    totals = [i for i, line in enumerate(other.lines) if line.is_total]
+    if not totals:
+        return True
+    closing = totals == [len(other.lines) - 1] and not any(line.is_total for line in analyse(a).lines)
+    return closing
 
 
 def merge(a: Table, b: Table) -> Table:
@@ -70,9 +78,9 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]
     for index, table in enumerate(tables):
         if table.id in absorbed:
             continue
-        current, position = table, index + 1
+        current, position, last_page = table, index + 1, table.page
         while True:
-            nxt, how = _next_part(tables, by_id, current, position)
+            nxt, how = _next_part(tables, by_id, current, position, last_page)
             if nxt is None or nxt.id in absorbed or nxt.id == table.id:
                 break
             rows, cols = current.n_rows + nxt.n_rows, max(current.n_cols, nxt.n_cols)
@@ -81,7 +89,7 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]
                 break
             absorbed.add(nxt.id)
             current = merge(current, nxt)
-            position = tables.index(nxt) + 1
+            position, last_page = tables.index(nxt) + 1, nxt.page
             findings.append(
                 Finding(
                     rule="T.JOIN",
@@ -97,7 +105,7 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]
 
 
 def _next_part(
-    tables: list[Table], by_id: dict[str, Table], current: Table, position: int
+    tables: list[Table], by_id: dict[str, Table], current: Table, position: int, last_page: int
 ) -> tuple[Table | None, str]:
     if current.continues:
         return by_id.get(current.continues), "link"
@@ -105,7 +113,7 @@ def _next_part(
         return None, ""
     candidate = tables[position]
     try:
-        return (candidate, "inferred") if _continues(current, candidate) else (None, "")
+        return (candidate, "inferred") if _continues(current, candidate, last_page) else (None, "")
     except Exception:  # inference is best effort; a bad table must not stop the pipeline
         log.exception("continuation inference failed for %s", candidate.id)
         return None, ""

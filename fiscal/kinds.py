@@ -198,6 +198,7 @@ KINDS: tuple[KindSpec, ...] = (
             _col("general_public", "一般公共预算"),
             _col("gov_fund", "政府性基金"),
             _col("soe_capital", "国有资本经营"),
+            _col("fiscal_appropriation", "财政拨款"),  # Shanghai: one 财政拨款收入 column
             _col("special_account", "财政专户"),
             _col("business_income", "事业收入"),
             _col("operating_income", "经营收入"),
@@ -231,7 +232,7 @@ KINDS: tuple[KindSpec, ...] = (
         ("预算06表",),
         columns=(
             _TOTAL,
-            _col("basic_expenditure", "基本支出+小计"),
+            _BASIC,  # '基本支出/小计' (Wuhan) or a single '基本支出' column (Shanghai)
             _col("personnel", "人员经费"),
             _col("public_use", "公用经费"),
             _PROJECT,
@@ -243,7 +244,7 @@ KINDS: tuple[KindSpec, ...] = (
         "budget",
         "一般公共预算基本支出表",
         "coded",
-        (r"一般公共预算基本支出(预算)?表",),
+        (r"一般公共预算基本支出(预算)?表", r"一般公共预算基本支出.*经济分类预算表"),
         ("预算07表",),
         columns=(_TOTAL, _col("personnel", "人员经费"), _col("public_use", "公用经费")),
         code_system="economic",
@@ -270,7 +271,7 @@ KINDS: tuple[KindSpec, ...] = (
         "budget",
         "政府性基金预算支出表",
         "coded",
-        (r"政府性基金预算支出(预算)?表",),
+        (r"政府性基金预算支出(预算)?表", r"政府性基金预算支出功能分类预算表"),
         ("预算09表",),
         columns=(_TOTAL, _BASIC, _PROJECT),
     ),
@@ -279,7 +280,7 @@ KINDS: tuple[KindSpec, ...] = (
         "budget",
         "国有资本经营预算支出表",
         "coded",
-        (r"国有资本经营预算支出(预算)?表",),
+        (r"国有资本经营预算支出(预算)?表", r"国有资本经营预算支出功能分类预算表"),
         ("预算10表",),
         columns=(_TOTAL, _BASIC, _PROJECT),
     ),
@@ -288,11 +289,11 @@ KINDS: tuple[KindSpec, ...] = (
         "budget",
         "一般公共预算支出表（分功能科目）",
         "coded",
-        (r"一般公共预算支出(预算)?表",),
+        (r"一般公共预算支出(预算)?表", r"一般公共预算支出功能分类预算表"),
         ("预算05表",),
         columns=(
             _TOTAL,
-            _col("basic_expenditure", "基本支出+小计"),
+            _BASIC,  # '基本支出/小计' (Wuhan) or a single '基本支出' column (Shanghai)
             _col("personnel", "人员经费"),
             _col("public_use", "公用经费"),
             _PROJECT,

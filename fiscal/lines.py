@@ -21,6 +21,7 @@ from fiscal.layout import (
 
 _SHIFTS = (0, 1, -1, 2, -2, 3)
 _TOTAL_LABELS = ("合计", "总计", "小计")
+_LEVEL_WORDS = ("类", "款", "项")
 _FOOTER_RE = re.compile(r"(人员经费|公用经费)合计")
 
 # summary rows: (key, words that must all occur in the compact label without ordinal)
@@ -68,7 +69,10 @@ def _amount(sheet: Sheet, grid: Grid, r: int, c: int, slot: Slot) -> Amount:
     text = grid.own_text(r, c) if c >= 0 else ""
     parsed = parse_amount(text)
     value = parsed.value * sheet.factor if parsed.value is not None else None
-    quantum = Decimal(1).scaleb(-max(parsed.decimals, 2)) * sheet.factor
+    # one unit of the last printed digit; 万元 tables count as printed to the fen (0.01) at least, 元
+    # budgets printed in whole 元 are exact to 1 元 (0.0001 万元), not to 0.01 元
+    digits = parsed.decimals if sheet.factor < 1 else max(parsed.decimals, 2)
+    quantum = Decimal(1).scaleb(-digits) * sheet.factor
     return Amount(
         sheet.id, r, c, text, parsed, value, grid.confidence(r, c), quantum, slot.header, slot.field
     )
@@ -78,18 +82,29 @@ def _label_cells(grid: Grid, r: int, start: int, stop: int) -> list[tuple[int, s
     return [(c, grid.own_text(r, c)) for c in range(start, stop) if grid.own_text(r, c)]
 
 
-def _split_code_name(cells: list[tuple[int, str]]) -> tuple[str | None, list[tuple[int, int]], str]:
+def _split_code_name(
+    cells: list[tuple[int, str]],
+) -> tuple[str | None, list[tuple[int, int]], str, list[int]]:
+    """Code parts (类|款|项 concatenated), their columns, the name, and the columns of parts printed
+    without their leading zero ('301 | 2' for 30102: spreadsheet exports drop it)."""
     code_parts: list[str] = []
     code_cols: list[int] = []
+    padded: list[int] = []
     name = ""
     for c, text in cells:
+        if text in _LEVEL_WORDS:  # '类|款|项 | 合计': the level header shares the total's row
+            continue
         if not name and _CODE_RE.match(text):
             code_parts.append(text)
             code_cols.append(c)
+        elif not name and code_parts and len(text) == 1 and text.isdigit():
+            code_parts.append("0" + text)
+            code_cols.append(c)
+            padded.append(c)
         elif _CJK_RE.search(text) and not name:
             name = text
     code = "".join(code_parts) or None
-    return code, [(-1, c) for c in code_cols], name
+    return code, [(-1, c) for c in code_cols], name, padded
 
 
 def _find_shift(positions: list[int], slot_cols: set[int]) -> int | None:
@@ -118,7 +133,11 @@ def _read_row(
         for c, t in texts.items()
         if t and (c < first_slot or not looks_numeric(t)) and c not in {s.col for s in slots}
     ]
-    code, code_cells, name = _split_code_name(label_cells)
+    code, code_cells, name, padded = _split_code_name(label_cells)
+    if padded:
+        sheet.problems.append(
+            ("unpadded_code", f"第{r + 1}行编码{code}的款/项缺少前导零", [(r, c) for c in padded])
+        )
     row_no = next(
         (t for c, t in label_cells if t.isdigit() and c not in [cc for _, cc in code_cells] and len(t) <= 2),
         None,

@@ -40,9 +40,7 @@ class TextValidation:
 
 
 def report_year(tables: list[Table], narrative: list[str]) -> int | None:
-    years = Counter(
-        int(m.group(1)) for t in tables for m in _YEAR_RE.finditer((t.title or "")[:_TITLE_READ])
-    )
+    years = Counter(int(m.group(1)) for t in tables for m in _YEAR_RE.finditer((t.title or "")[:_TITLE_READ]))
     if years:
         return years.most_common(1)[0][0]
     for line in narrative[:15]:

@@ -47,7 +47,10 @@ def screen(tables: Iterable[Table]) -> Screened:
 def _size_problem(table: Table) -> tuple[str, str] | None:
     rows, cols = table.n_rows, table.n_cols
     if rows < 0 or cols < 0:
-        return (f"表格行列数为负（{rows}×{cols}），不予处理", f"negative table size {rows}x{cols}; not analysed")
+        return (
+            f"表格行列数为负（{rows}×{cols}），不予处理",
+            f"negative table size {rows}x{cols}; not analysed",
+        )
     if rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_AREA:
         return (
             f"表格声明{rows}行×{cols}列，超出上限（{MAX_ROWS}行×{MAX_COLS}列，{MAX_AREA}格），不予处理",

@@ -46,6 +46,7 @@ _ITEM_TAIL_RE = re.compile(
     + _NUM
     + r"\s*万元[，,]\s*完成年初预算的\s*(\d+(?:\.\d+)?)\s*%"
 )
+_MAX_TOTALS = 64  # a real narrative states < 20 totals; bounds the share checks on hostile text
 _ITEM_GAP = 6  # characters allowed between the chain's (项) and the figures
 _LEVEL_MARK_RE = re.compile(r"[(（](类|款|项)[)）]+")
 _ITEMS_INTRO_RE = re.compile(r"(人员经费|公用经费)\s*" + _NUM + r"\s*万元[，,]?\s*主要包括[:：]([^。]*)")
@@ -178,6 +179,7 @@ def _year_rule(ctx: Context) -> Iterator[Finding]:
 
 
 def _unit_rule(ctx: Context) -> Iterator[Finding]:
+    table_amounts = _table_amounts(ctx)
     for section in sections(ctx.narrative):
         for match in _GARBLED_UNIT_RE.finditer(section.text):
             yield _finding(
@@ -196,9 +198,7 @@ def _unit_rule(ctx: Context) -> Iterator[Finding]:
                 section.text[max(0, start - 6) : match.end()]
             ):
                 continue
-            if _is_table_amount(ctx, _dec(match.group(1))) and not section.text[start - 2 : start].endswith(
-                "万元"
-            ):
+            if _dec(match.group(1)) in table_amounts and not section.text[start - 2 : start].endswith("万元"):
                 yield _finding(
                     "N.UNIT",
                     "error",
@@ -208,18 +208,24 @@ def _unit_rule(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-def _is_table_amount(ctx: Context, value: Decimal) -> bool:
-    return any(a.value == value for s in ctx.sheets for ln in s.lines for a in ln.amounts if a.value)
+def _table_amounts(ctx: Context) -> set[Decimal]:
+    return {a.value for s in ctx.sheets for ln in s.lines for a in ln.amounts if a.value}
 
 
-def _denominators(ctx: Context, section: Section) -> list[Decimal]:
+def _stated_totals(ctx: Context) -> list[Decimal]:
+    """合计/总计/总预算 figures anywhere in the narrative (share denominators for every section)."""
+    pattern = re.compile(r"(合计|总计|总预算)[^0-9，。；]{0,6}?" + _NUM + r"\s*万元")
+    found = (_dec(m.group(2)) for other in sections(ctx.narrative) for m in pattern.finditer(other.text))
+    distinct = list(dict.fromkeys(found))
+    return distinct[:_MAX_TOTALS]
+
+
+def _denominators(ctx: Context, section: Section, totals: list[Decimal]) -> list[Decimal]:
     out: list[Decimal] = []
     first = re.search(_NUM + r"\s*万元", section.text)
     if first:
         out.append(_dec(first.group(1)))
-    for other in sections(ctx.narrative):
-        for match in re.finditer(r"(合计|总计|总预算)[^0-9，。；]{0,6}?" + _NUM + r"\s*万元", other.text):
-            out.append(_dec(match.group(2)))
+    out.extend(totals)
     for kind, row, fid in (
         ("final_05_general_public", "total", "total"),
         ("final_03_expenditure", "total", "total"),
@@ -236,8 +242,9 @@ def _denominators(ctx: Context, section: Section) -> list[Decimal]:
 
 
 def _share_rule(ctx: Context) -> Iterator[Finding]:
+    totals = _stated_totals(ctx)
     for section in sections(ctx.narrative):
-        bases = _denominators(ctx, section)
+        bases = _denominators(ctx, section, totals)
         for match in _SHARE_RE.finditer(section.text):
             part, shown = _dec(match.group(1)), match.group(2)
             if part == 0 or not bases:

@@ -19,6 +19,7 @@ _PROBLEM_RULES = {
     "repeated_header": ("T.REPEAT", "info", "repeated header row (page break) dropped"),
     "repeated_total": ("T.REPEAT", "info", "repeated total row (page break) dropped"),
     "truncated": ("T.TRUNC", "error", "table appears cut off at a page break"),
+    "unpadded_code": ("T.CODEPAD", "warning", "code part printed without its leading zero; read as padded"),
 }
 
 

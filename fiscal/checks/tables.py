@@ -148,6 +148,7 @@ ROW_RULES: dict[str, list[tuple[str, str, tuple[str, ...], tuple[int, ...] | Non
                 "general_public",
                 "gov_fund",
                 "soe_capital",
+                "fiscal_appropriation",
                 "special_account",
                 "business_income",
                 "operating_income",

@@ -69,11 +69,17 @@ def _positions(profile: np.ndarray, minimum: int) -> list[int]:
     return out
 
 
-def _masks(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _masks(image: np.ndarray, tall: int = 20) -> tuple[np.ndarray, np.ndarray]:
     binary = (image < 160).astype(np.uint8) * 255
     horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (40, 1)))
-    vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 20)))
+    vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
     return horizontal, vertical
+
+
+# Column positions need strokes longer than a glyph: at 144 dpi a 10.5 pt character's vertical stroke is
+# up to ~22 px and strokes of several rows add up on the page profile, while the shortest ruled row is
+# ~34 px high and its line runs through the row's junctions.
+_COLUMN_LINE_MIN = 30
 
 
 def _boundary(mask: np.ndarray, fixed: int, start: int, stop: int, axis: str) -> bool:
@@ -92,8 +98,9 @@ def _boundary(mask: np.ndarray, fixed: int, start: int, stop: int, axis: str) ->
 def page_table(pdf: Path, page: int, table_id: str) -> Table | None:
     image = render(pdf, page)
     horizontal, vertical = _masks(image)
+    _, column_lines = _masks(image, _COLUMN_LINE_MIN)
     ys = _positions((horizontal > 0).sum(axis=1), 80)
-    xs = _positions((vertical > 0).sum(axis=0), 40)
+    xs = _positions((column_lines > 0).sum(axis=0), 40)
     if len(ys) < 3 or len(xs) < 2:
         return None
     rows, cols = len(ys) - 1, len(xs) - 1
@@ -115,10 +122,11 @@ def page_table(pdf: Path, page: int, table_id: str) -> Table | None:
         groups.setdefault(find(key), []).append(key)
     texts: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
     above: list[tuple[float, float, str]] = []
+    below: list[tuple[float, float, str]] = []
     for x0, y0, x1, y1, text in words(pdf, page):
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        if cy < ys[0]:
-            above.append((cy, cx, text))
+        if cy < ys[0] or cy > ys[-1]:
+            (above if cy < ys[0] else below).append((cy, cx, text))
             continue
         r = next((i for i in range(rows) if ys[i] <= cy < ys[i + 1]), None)
         c = next((j for j in range(cols) if xs[j] <= cx < xs[j + 1]), None)
@@ -135,15 +143,41 @@ def page_table(pdf: Path, page: int, table_id: str) -> Table | None:
         text = "".join(t for _, _, t in parts)
         cells.append(Cell(row=r0, col=c0, row_span=r1 - r0 + 1, col_span=c1 - c0 + 1, text=text))
     title, unit = _context(above)
-    return Table(id=table_id, page=page, title=title, unit=unit, n_rows=rows, n_cols=cols, cells=cells)
+    return Table(
+        id=table_id,
+        page=page,
+        title=title,
+        unit=unit,
+        n_rows=rows,
+        n_cols=cols,
+        cells=cells,
+        notes=_notes(below),
+    )
+
+
+def _text_lines(placed: list[tuple[float, float, str]]) -> list[str]:
+    lines: dict[int, list[tuple[float, str]]] = {}
+    for cy, cx, text in placed:
+        lines.setdefault(round(cy / 6), []).append((cx, text))
+    return ["".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items())]
+
+
+def _notes(below: list[tuple[float, float, str]]) -> list[str]:
+    """'注：…' / '说明：…' statements under the grid (empty tables carry their 空表说明 there), wrapped
+    lines joined."""
+    notes: list[str] = []
+    for line in _text_lines(below):
+        if line.startswith(("注", "说明")):
+            notes.append(line)
+        elif notes and not notes[-1].endswith("。"):
+            notes[-1] += line
+    return notes
 
 
 def _context(above: list[tuple[float, float, str]]) -> tuple[str | None, str | None]:
-    lines: dict[int, list[tuple[float, str]]] = {}
-    for cy, cx, text in above:
-        lines.setdefault(round(cy / 6), []).append((cx, text))
-    joined = ["".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items())]
-    unit = next((ln.split("：", 1)[-1].split(":", 1)[-1] for ln in joined if "单位" in ln), None)
+    joined = _text_lines(above)
+    # '编制部门：…  单位：元' (budgets) or '单位：万元': the unit follows the last 单位
+    unit = next((re.split(r"单位[:：]", ln)[-1] for ln in joined if re.search(r"单位[:：]", ln)), None)
     title = next((ln for ln in reversed(joined) if ln.endswith("表") or "表（" in ln or "表(" in ln), None)
     return title, unit
 

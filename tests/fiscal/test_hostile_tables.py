@@ -66,7 +66,12 @@ def test_refused_table_is_returned_unchanged_by_enrich():
 @HANG_GUARD
 def test_cells_outside_the_grid_and_negative_indices_are_dropped():
     table = _good()
-    stray = [Cell(row=-1, col=0, text="x"), Cell(row=0, col=-3), Cell(row=3, col=0, text="9.99"), Cell(row=0, col=5)]
+    stray = [
+        Cell(row=-1, col=0, text="x"),
+        Cell(row=0, col=-3),
+        Cell(row=3, col=0, text="9.99"),
+        Cell(row=0, col=5),
+    ]
     records, findings = validate_tables([table.model_copy(update={"cells": [*table.cells, *stray]})])
     dropped = [f for f in _by_rule(findings, "T.CELL") if f.severity == "error"]
     assert sorted(tuple(f.cells[0]) for f in dropped) == [(-1, 0), (0, -3), (0, 5), (3, 0)]
@@ -78,9 +83,12 @@ def test_cells_outside_the_grid_and_negative_indices_are_dropped():
 def test_negative_and_huge_spans_are_clipped():
     table = _good()
     cells = [
-        c.model_copy(update={"row_span": -4, "col_span": 0}) if (c.row, c.col) == (2, 2) else c for c in table.cells
+        c.model_copy(update={"row_span": -4, "col_span": 0}) if (c.row, c.col) == (2, 2) else c
+        for c in table.cells
     ]
-    cells = [c.model_copy(update={"row_span": 2_000_000_000}) if (c.row, c.col) == (2, 0) else c for c in cells]
+    cells = [
+        c.model_copy(update={"row_span": 2_000_000_000}) if (c.row, c.col) == (2, 0) else c for c in cells
+    ]
     records, findings = validate_tables([table.model_copy(update={"cells": cells})])
     clipped = {tuple(f.cells[0]) for f in _by_rule(findings, "T.CELL")}
     assert clipped == {(2, 2), (2, 0)}
@@ -144,7 +152,8 @@ def test_hundred_thousand_character_texts(where):
     if where in ("amount", "number", "name", "code"):
         long_cells = _by_rule(findings, "T.CELL")
         assert [tuple(f.cells[0]) for f in long_cells] == [(2, {"name": 1, "code": 0}.get(where, 3))]
-        assert all(len(f.message) < 200 and len(f.actual or "") <= 40 for f in findings)
+        # the analysis reads at most MAX_TEXT characters of a cell, so no finding carries the 100k text
+        assert all(len(f.message) < MAX_TEXT + 200 and len(f.actual or "") <= MAX_TEXT for f in findings)
     if where in ("amount", "number"):
         assert any(f.rule == "T.TEXT" and tuple(f.cells[0]) == (2, 3) for f in findings)
 
@@ -255,7 +264,9 @@ def test_fuzzed_tables_give_findings_not_exceptions(document):
     assert all(isinstance(f, Finding) for f in findings)
     assert not [f for f in findings if f.rule == "internal"], [f.message_en for f in findings]
     for table in document:
-        oversized = table.n_rows > MAX_ROWS or table.n_cols > MAX_COLS or table.n_rows * table.n_cols > MAX_AREA
+        oversized = (
+            table.n_rows > MAX_ROWS or table.n_cols > MAX_COLS or table.n_rows * table.n_cols > MAX_AREA
+        )
         if oversized or min(table.n_rows, table.n_cols) < 0:
             assert any(f.rule == "T.SIZE" and f.table == table.id for f in findings)
             assert table.id not in {r.table for r in records}
@@ -270,3 +281,45 @@ def test_fuzzed_tables_through_enrich(document):
     out = enrich(extraction, policy=RepairPolicy.APPLY)
     assert isinstance(out, Extraction)
     assert not [f for f in out.findings if f.rule == "internal"]
+
+
+_EDIT_FIELDS = st.sampled_from(["row", "col", "row_span", "col_span", "text", "drop", "duplicate"])
+
+
+@st.composite
+def damaged_tables(draw: st.DrawFn) -> Table:
+    """A readable 表05 (header, 合计, three rows) with a few random edits: damage where it matters."""
+    table = _good(
+        [
+            ["", "合计", "30.00", "18.00", "12.00"],
+            ["2010301", "行政运行", "10.00", "6.00", "4.00"],
+            ["2010302", "一般行政管理事务", "10.00", "6.00", "4.00"],
+            ["2080505", "机关事业单位基本养老保险缴费支出", "10.00", "6.00", "4.00"],
+        ]
+    )
+    cells = list(table.cells)
+    for _ in range(draw(st.integers(1, 4))):
+        index = draw(st.integers(0, len(cells) - 1))
+        what = draw(_EDIT_FIELDS)
+        if what == "drop":
+            cells.pop(index)
+        elif what == "duplicate":
+            cells.append(cells[index])
+        elif what == "text":
+            cells[index] = cells[index].model_copy(update={"text": draw(_TEXTS)})
+        else:
+            value = draw(_SPAN if what.endswith("span") else _INDEX)
+            cells[index] = cells[index].model_copy(update={what: value})
+    size = draw(st.sampled_from([(6, 5), (6, 6), (10, 5), (5, 5), (6, 2_000_000_000)]))
+    return table.model_copy(update={"cells": cells, "n_rows": size[0], "n_cols": size[1]})
+
+
+@settings(max_examples=150, deadline=10_000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(damaged_tables())
+def test_damaged_real_tables_give_findings_not_exceptions(table):
+    records, findings = validate_tables([table])
+    assert not [f for f in findings if f.rule == "internal"], [f.message_en for f in findings]
+    if table.n_cols > MAX_COLS:
+        assert [f.rule for f in findings] == ["T.SIZE"] and records == []
+    else:
+        assert {r.table for r in records} <= {table.id}
