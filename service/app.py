@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service import db
 from service.api import documents, health, jobs, results, validate
+from service.dbgate import DatabaseGate, set_thread_limit
 from service.errors import error_response, install_handlers
 from service.jobs import get_runner, stages
 from service.logs import RequestIdMiddleware, configure_logging
@@ -34,8 +35,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_migrations:
             db.upgrade(settings.db_url)
+        set_thread_limit(settings.api_threads)  # the limiter belongs to the serving event loop
         app.state.runner.start()
-        log.info("fiscalocr service ready", extra={"runner": settings.runner, "workers": settings.workers})
+        log.info("fiscalocr service ready", extra={"runner": settings.runner, "workers": settings.workers,
+                                                   "api_threads": settings.api_threads,
+                                                   "db_pool_size": settings.pool_size})
         try:
             yield
         finally:
@@ -46,7 +50,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
                   description="Scanned Chinese budget / final-account reports -> tables, fiscal records and "
                               "validation findings. Authenticate with `Authorization: Bearer KEY`.")
     app.state.settings = settings
-    app.state.engine = db.make_engine(settings.db_url)
+    app.state.engine = db.make_engine(settings.db_url, pool_size=settings.pool_size,
+                                      pool_timeout_s=settings.db_pool_timeout_s)
+    app.state.db_gate = DatabaseGate(app.state.engine, settings.pool_size, settings.db_pool_timeout_s)
+    app.state.fetch_resolver = None  # None: the system resolver; tests inject a name -> address table
     app.state.storage = LocalStorage(settings.files_dir)
     stages.configure(settings, app.state.storage)
     app.state.runner = get_runner(settings)

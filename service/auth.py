@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from models import ApiKey, Tenant
+from models import ApiKey, Tenant, utcnow
 
 KEY_PREFIX = "fk_"
 
@@ -39,6 +39,19 @@ def create_key(session: Session, tenant_name: str, key_name: str | None = None) 
     session.add(row)
     session.flush()
     return key, row
+
+
+def revoke_key(session: Session, key_id: int) -> tuple[ApiKey | None, bool]:
+    """Revoke the key with this id; (its row or None, whether it was active until now)."""
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        return None, False
+    if row.revoked_at is not None:
+        return row, False
+    row.revoked_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row, True
 
 
 def authenticate(session: Session, authorization: str | None) -> Principal | None:

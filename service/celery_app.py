@@ -26,8 +26,6 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from celery import Celery, Task, signals
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlmodel import Session
 
 from service.settings import Settings, load_settings
@@ -38,34 +36,18 @@ MAX_PAGE_DELIVERIES = 5  # a page whose worker process keeps dying fails the job
 MAX_LEASE_WAITS = 50  # times a duplicate page task waits for another worker's lease before giving up
 
 
-class CelerySettings(BaseSettings):
-    """Broker tuning (``FISCALOCR_CELERY_*``); the Redis URL itself is ``FISCALOCR_REDIS_URL``."""
-
-    model_config = SettingsConfigDict(env_prefix="FISCALOCR_CELERY_", extra="ignore")
-
-    queue: str = "fiscalocr"
-    key_prefix: str = Field("", description="Prefix for every Redis key (isolates deployments/tests)")
-    visibility_timeout_s: int = Field(
-        900, ge=5, description="Unacked messages of a vanished worker are re-delivered after this. "
-                               "Must exceed the longest task and the longest retry countdown.")
-    restore_interval_s: int = Field(10, ge=1, description="How often workers look for such messages")
-    lease_s: int = Field(30, ge=3, description="A page's lease lapses this long after its worker dies")
-    resume_on_start: bool = Field(True, description="A starting worker re-submits jobs left queued/running")
-    transient_retries: int = Field(5, ge=0)
-
-
-def make_app(settings: Settings | None = None, celery_settings: CelerySettings | None = None) -> Celery:
+def make_app(settings: Settings | None = None) -> Celery:
+    """The Celery app; broker tuning comes from the ``celery_*`` settings (FISCALOCR_CELERY_*)."""
     settings = settings or load_settings()
-    tuning = celery_settings or CelerySettings()
     transport: dict[str, Any] = {
-        "visibility_timeout": tuning.visibility_timeout_s,
-        "unacked_restore_interval": tuning.restore_interval_s,
+        "visibility_timeout": settings.celery_visibility_timeout_s,
+        "unacked_restore_interval": settings.celery_restore_interval_s,
         "unacked_restore_throttle": 1,
         "socket_connect_timeout": 5,
         "socket_timeout": 30,
     }
-    if tuning.key_prefix:
-        transport["global_keyprefix"] = tuning.key_prefix
+    if settings.celery_key_prefix:
+        transport["global_keyprefix"] = settings.celery_key_prefix
     app = Celery("fiscalocr", broker=settings.redis_url, set_as_current=False)
     app.conf.update(
         broker_transport_options=transport,
@@ -77,7 +59,7 @@ def make_app(settings: Settings | None = None, celery_settings: CelerySettings |
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_default_queue=tuning.queue,
+        task_default_queue=settings.celery_queue,
         task_publish_retry=True,
         task_publish_retry_policy={"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5,
                                    "interval_max": 2},
@@ -87,12 +69,13 @@ def make_app(settings: Settings | None = None, celery_settings: CelerySettings |
         worker_cancel_long_running_tasks_on_connection_loss=True,
     )
     app.conf.fiscalocr_settings = settings
-    app.conf.fiscalocr_tuning = tuning
     return app
 
 
 app = make_app()
-_tuning: CelerySettings = app.conf.fiscalocr_tuning
+# Broker tuning is fixed when the module is imported (queue names, key prefix and timeouts must not
+# change under a running worker); ``use_settings`` only repoints the database/broker URLs.
+_tuning: Settings = app.conf.fiscalocr_settings
 _redis_clients: dict[str, Any] = {}
 
 
@@ -119,7 +102,7 @@ def task_ids(job_id: str, pages_total: int) -> list[str]:
 
 
 def redis_key(*parts: object) -> str:
-    return _tuning.key_prefix + "fiscalocr:" + ":".join(str(p) for p in parts)
+    return _tuning.celery_key_prefix + "fiscalocr:" + ":".join(str(p) for p in parts)
 
 
 def redis_client() -> Any:
@@ -146,7 +129,7 @@ class StageTask(Task):  # type: ignore[misc]
     typed failures and bugs fail the job with a stable code (never a silent loss)."""
 
     abstract = True
-    max_retries = _tuning.transient_retries
+    max_retries = _tuning.celery_transient_retries
 
     def run_stage(self, job_id: str, stage: Any, *args: Any) -> Any:
         from service.jobs import stages
@@ -206,7 +189,7 @@ def run_page(self: StageTask, job_id: str, page_number: int) -> None:
             # restore). Come back once its lease could have expired: if it finished, the page is
             # stored and this returns at once; if it died, this one does the page.
             if self.request.retries < MAX_LEASE_WAITS:
-                raise self.retry(countdown=_tuning.lease_s + 1, max_retries=MAX_LEASE_WAITS)
+                raise self.retry(countdown=_tuning.celery_lease_s + 1, max_retries=MAX_LEASE_WAITS)
             stages.fail(job_id, "worker_crashed", f"page {page_number} stayed leased by another worker")
             return
         deliveries = int(_redis_incr(redis_key("page-deliveries", job_id, page_number)))
@@ -228,15 +211,15 @@ def page_lease(job_id: str, page_number: int) -> Iterator[bool]:
     client = redis_client()
     key = redis_key("page-lease", job_id, page_number)
     token = uuid.uuid4().hex
-    if not client.set(key, token, nx=True, ex=_tuning.lease_s):
+    if not client.set(key, token, nx=True, ex=_tuning.celery_lease_s):
         yield False
         return
     stop = threading.Event()
 
     def heartbeat() -> None:
-        while not stop.wait(_tuning.lease_s / 3):
+        while not stop.wait(_tuning.celery_lease_s / 3):
             try:
-                client.set(key, token, xx=True, ex=_tuning.lease_s)
+                client.set(key, token, xx=True, ex=_tuning.celery_lease_s)
             except Exception:  # a Redis blip: the next beat retries; the page result is in the DB anyway
                 log.warning("could not renew lease %s", key, exc_info=True)
 
@@ -279,14 +262,14 @@ def deliver_webhook_task(self: Task, job_id: str, attempt: int | None = None) ->
         event=str(payload["event"]), attempt=number, policy=policy))
     webhooks.db_recorder(ctx.engine, job_id)(url, outcome)
     if not outcome.delivered and outcome.retryable and number < policy.max_attempts:
-        countdown = min(policy.delay_after(number), _tuning.visibility_timeout_s / 2)
+        countdown = min(policy.delay_after(number), _tuning.celery_visibility_timeout_s / 2)
         deliver_webhook_task.apply_async((job_id, number + 1), countdown=countdown)
 
 
 def enqueue_finalize(job_id: str, *, force: bool = False) -> None:
     """Enqueue finalize once per visibility window (``force`` on resume: the earlier one may be lost)."""
     flag = redis_key("finalize-enqueued", job_id)
-    if not redis_client().set(flag, "1", nx=True, ex=_tuning.visibility_timeout_s) and not force:
+    if not redis_client().set(flag, "1", nx=True, ex=_tuning.celery_visibility_timeout_s) and not force:
         return
     finalize.apply_async((job_id,), task_id=f"{job_id}-finalize")
 
@@ -352,7 +335,7 @@ def _on_worker_process_init(**_: Any) -> None:
 
 @_on(signals.worker_ready)
 def _on_worker_ready(**_: Any) -> None:
-    if not _tuning.resume_on_start:
+    if not _tuning.celery_resume_on_start:
         return
     try:
         resume_pending()
@@ -363,5 +346,5 @@ def _on_worker_ready(**_: Any) -> None:
 def run_worker(concurrency: int, *, loglevel: str = "INFO") -> None:
     """Run a prefork worker in this process until it is stopped (``fiscalocr worker``)."""
     app.worker_main(argv=["worker", "--pool=prefork", f"--concurrency={max(1, concurrency)}",
-                          f"--loglevel={loglevel}", "-Q", _tuning.queue, "--without-gossip",
+                          f"--loglevel={loglevel}", "-Q", _tuning.celery_queue, "--without-gossip",
                           "--without-mingle", "-n", "fiscalocr@%h"])

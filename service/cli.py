@@ -1,4 +1,4 @@
-"""``fiscalocr`` command line: serve, worker, keys, extract, validate, openapi.
+"""``fiscalocr`` command line: serve, worker, keys, settings, extract, validate, openapi.
 
 Typed errors print ``error [code]: message`` on stderr and exit 2 (bad input) or 3 (environment:
 missing engine, fiscal layer, database); never a traceback.
@@ -23,7 +23,8 @@ log = logging.getLogger("fiscalocr.cli")
 
 EXIT_INPUT = 2
 EXIT_ENVIRONMENT = 3
-_INPUT_SERVICE_CODES = {"validation_error", "bad_request", "unsupported_format", "payload_too_large"}
+_INPUT_SERVICE_CODES = {"validation_error", "bad_request", "unsupported_format", "payload_too_large",
+                        "not_found"}
 
 
 def parse_pages(spec: str | None) -> tuple[int, ...] | None:
@@ -82,9 +83,36 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
         key, row = create_key(session, args.tenant, args.name)
     engine.dispose()
     print(f"tenant: {args.tenant}")
+    print(f"key id: {row.id} (for `fiscalocr keys revoke`)")
     print(f"key name: {row.name}")
     print("the key is shown once; store it now:")
     print(key)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from service.auth import revoke_key
+    from service.db import make_engine, session_scope, upgrade
+
+    settings = _settings(data_dir=args.data_dir)
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    try:
+        with session_scope(engine) as session:
+            row, newly = revoke_key(session, args.key_id)
+    finally:
+        engine.dispose()
+    if row is None:
+        raise ServiceError("not_found", f"no API key with id {args.key_id}")
+    print(f"key {row.id} ({row.name}, {row.prefix}…) {'revoked' if newly else 'was already revoked'}")
+    return 0
+
+
+def cmd_settings(_: argparse.Namespace) -> int:
+    from service.settings import Settings, describe
+
+    for line in describe(Settings()):
+        print(line)
     return 0
 
 
@@ -176,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="label of the key, recorded as the author of corrections")
     create.add_argument("--data-dir", type=Path, help="overrides FISCALOCR_DATA_DIR")
     create.set_defaults(handler=cmd_keys_create)
+    revoke = keys.add_parser("revoke", help="revoke an API key: its requests get 401 from now on")
+    revoke.add_argument("key_id", metavar="KEY_ID", type=int, help="the id printed by `keys create`")
+    revoke.add_argument("--data-dir", type=Path, help="overrides FISCALOCR_DATA_DIR")
+    revoke.set_defaults(handler=cmd_keys_revoke)
+
+    settings = sub.add_parser("settings", help="list every FISCALOCR_* setting with its current value")
+    settings.set_defaults(handler=cmd_settings)
 
     extract = sub.add_parser("extract", help="scanned file -> Extraction JSON (with records and findings)")
     extract.add_argument("file")

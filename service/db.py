@@ -19,13 +19,26 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL mode, foreign keys and a busy timeout on every connection."""
+DEFAULT_POOL_SIZE = 5
+DEFAULT_MAX_OVERFLOW = 10
+
+
+def make_engine(url: str, *, pool_size: int | None = None, pool_timeout_s: float = 30.0) -> Engine:
+    """An engine for ``url``; SQLite gets WAL mode, foreign keys and a busy timeout on every connection.
+
+    ``pool_size`` fixes the pool at exactly that many connections (no overflow): the API's engine
+    is sized this way so that ``DatabaseGate`` can hand out one slot per connection. Without it,
+    a small pool with overflow (workers, CLI, tests).
+    """
+    sizing: dict[str, Any] = (
+        {"pool_size": pool_size, "max_overflow": 0} if pool_size is not None
+        else {"pool_size": DEFAULT_POOL_SIZE, "max_overflow": DEFAULT_MAX_OVERFLOW})
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_timeout=pool_timeout_s, **sizing)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_timeout=pool_timeout_s, **sizing)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

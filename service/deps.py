@@ -1,8 +1,12 @@
-"""FastAPI dependencies: settings, DB session, storage, runner and the calling tenant."""
+"""FastAPI dependencies: settings, DB session, storage, runner and the calling tenant.
+
+Database access goes through the app's ``DatabaseGate`` (service/dbgate.py): a request holds a
+slot for as long as its session may hold a connection, so handler threads never wait on the pool.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,8 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.auth import Principal, authenticate
+from service.dbgate import DatabaseGate
 from service.errors import ServiceError
 from service.jobs.base import JobRunner
+from service.netguard import Resolver
 from service.settings import Settings
 from service.storage import Storage
 
@@ -29,8 +35,16 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
+def get_gate(request: Request) -> DatabaseGate:
+    gate: DatabaseGate = request.app.state.db_gate
+    return gate
+
+
+async def get_session(gate: Annotated[DatabaseGate, Depends(get_gate)]) -> AsyncIterator[Session]:
+    """The request's session. Async on purpose: taking the slot and giving the connection back must
+    not need one of the handler threads (see service/dbgate.py). Closed when the endpoint's
+    function is done (scope="function"), before the response is sent."""
+    async with gate.session() as session:
         yield session
 
 
@@ -39,25 +53,52 @@ def get_storage(request: Request) -> Storage:
     return storage
 
 
+def get_resolver(request: Request) -> Resolver | None:
+    """How the service resolves host names it is asked to contact (None: the system's resolver).
+    Set ``app.state.fetch_resolver`` (or override this dependency) to inject another one."""
+    resolver: Resolver | None = request.app.state.fetch_resolver
+    return resolver
+
+
 def get_runner(request: Request) -> JobRunner:
     runner: JobRunner = request.app.state.runner
     return runner
 
 
-def get_principal(
-    session: Annotated[Session, Depends(get_session)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    principal = authenticate(session, header)
+def _header(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return f"{credentials.scheme} {credentials.credentials}" if credentials else None
+
+
+def _require(principal: Principal | None) -> Principal:
     if principal is None:
         raise ServiceError("unauthenticated", "missing or unknown API key (Authorization: Bearer KEY)",
                            headers={"WWW-Authenticate": "Bearer"})
     return principal
 
 
+def get_principal(
+    session: Annotated[Session, Depends(get_session, scope="function")],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, looked up with the request's own session (for endpoints that use SessionDep)."""
+    return _require(authenticate(session, _header(credentials)))
+
+
+async def get_caller(
+    gate: Annotated[DatabaseGate, Depends(get_gate)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, looked up with a short session of its own: for endpoints that then stream a body
+    or compute for a while, so they hold no database slot meanwhile."""
+    header = _header(credentials)
+    return _require(await gate.run(lambda session: authenticate(session, header)))
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+CallerDep = Annotated[Principal, Depends(get_caller)]
+GateDep = Annotated[DatabaseGate, Depends(get_gate)]
+ResolverDep = Annotated[Resolver | None, Depends(get_resolver)]

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ocr.errors import FiscalOCRError
@@ -33,10 +34,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "processing_timeout": 503,
     "engine_unavailable": 503,
     # service/netguard + service/fetch
-    "fetch_refused_address": 422,
-    "fetch_failed": 422,
-    "fetch_timeout": 422,
-    "fetch_too_many_redirects": 422,
+    "fetch_refused_address": 403,  # the URL's address is not one the service may contact
+    "fetch_failed": 502,  # the remote server could not be reached or answered with an error
+    "fetch_timeout": 504,
+    "fetch_too_many_redirects": 502,
     "fetch_too_large": 413,
     # service
     "bad_request": 400,
@@ -52,6 +53,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "too_many_jobs": 429,
     "fiscal_unavailable": 503,
     "service_unavailable": 503,
+    "service_busy": 503,
+    "webhook_secret_missing": 422,
     "internal_error": 500,
 }
 
@@ -126,6 +129,13 @@ def install_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(
             exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
         return error_response(code, str(exc.detail), exc.status_code, None, exc.headers)
+
+    @app.exception_handler(PoolTimeoutError)
+    async def _pool_timeout(request: Request, exc: PoolTimeoutError) -> JSONResponse:
+        # Only reachable if something bypasses the DatabaseGate; overload is still not a bug.
+        log.warning("database pool timeout on %s %s", request.method, request.url.path)
+        return error_response("service_busy", "the service is busy (database pool exhausted); retry shortly",
+                              503, None, {"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -133,7 +133,9 @@ async def _follow(client: httpx.AsyncClient, url: str, partial: Path, limits: Fe
                   resolver: Resolver | None) -> FetchResult:
     current = url
     for hop in range(limits.max_redirects + 1):
-        target = check_url(current, resolver=resolver, allow_hosts=limits.allow_hosts)
+        # Off the event loop: the system resolver blocks.
+        target = await asyncio.to_thread(check_url, current, resolver=resolver,
+                                         allow_hosts=limits.allow_hosts)
         request = pinned_request(client, "GET", target, headers={
             "User-Agent": limits.user_agent, "Accept": "*/*", "Accept-Encoding": "identity"})
         try:

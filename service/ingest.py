@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -14,6 +15,7 @@ from models import Document, Job, JobState, new_id
 from service.auth import Principal
 from service.errors import ServiceError
 from service.jobs.base import JobRunner
+from service.netguard import FetchError, RefusedAddressError, Resolver, check_url
 from service.settings import Settings
 from service.storage import Storage
 from service.uploads import ReceivedUpload
@@ -29,16 +31,44 @@ class Ingested:
 
 
 def check_callback_url(url: str | None) -> str | None:
-    """Syntax only: the webhook sender vets the address (netguard) when it delivers."""
+    """Syntax only (``vet_callback_url`` does the rest)."""
     if url is None or not url.strip():
         return None
     url = url.strip()
     parts = urlsplit(url)
     if len(url) > 2048 or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServiceError("validation_error", "callback_url must be an absolute http(s) URL",
-                           detail=[{"loc": ["body", "callback_url"], "msg": "invalid URL",
-                                    "type": "value_error"}])
+        raise _invalid_callback("callback_url must be an absolute http(s) URL")
     return url
+
+
+async def vet_callback_url(url: str | None, settings: Settings, resolver: Resolver | None) -> str | None:
+    """Accept a webhook target only if it will be signed and may be contacted.
+
+    Refused at submission (fail fast) when no webhook secret is configured (422
+    ``webhook_secret_missing``: webhooks never go out unsigned) or when netguard refuses its address
+    (403 ``fetch_refused_address``). The sender checks the address again before every delivery:
+    DNS may change in between.
+    """
+    url = check_callback_url(url)
+    if url is None:
+        return None
+    if not settings.webhook_secret:
+        raise ServiceError("webhook_secret_missing", "this server has no webhook secret "
+                           "(FISCALOCR_WEBHOOK_SECRET), so it sends no webhooks: omit callback_url",
+                           detail={"setting": "FISCALOCR_WEBHOOK_SECRET"})
+    allow = settings.fetch_allow_hosts
+    try:  # resolving may block (system DNS): not on the event loop
+        await anyio.to_thread.run_sync(lambda: check_url(url, resolver=resolver, allow_hosts=allow))
+    except RefusedAddressError:
+        raise
+    except FetchError as exc:  # e.g. the name does not resolve
+        raise _invalid_callback(f"callback_url cannot be used: {exc.message}") from exc
+    return url
+
+
+def _invalid_callback(message: str) -> ServiceError:
+    return ServiceError("validation_error", message, detail=[
+        {"loc": ["body", "callback_url"], "msg": message, "type": "value_error"}])
 
 
 def latest_job(session: Session, document_id: str) -> Job | None:

@@ -16,6 +16,30 @@ class UploadAccepted(BaseModel):
     duplicate: bool
 
 
+class FetchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=4096, description="http(s) URL of the PDF/PNG/JPEG/TIFF")
+    callback_url: str | None = Field(None, max_length=2048,
+                                     description="Webhook called when the job finishes")
+
+
+class WebhookDeliveryOut(BaseModel):
+    attempt: int
+    url: str
+    status_code: int | None = Field(description="The receiver's HTTP status; null if none was received")
+    error: str | None = Field(description="null when delivered")
+    delivered: bool
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class WebhookDeliveryList(BaseModel):
+    job_id: str
+    callback_url: str | None
+    deliveries: list[WebhookDeliveryOut]
+
+
 class JobError(BaseModel):
     code: str
     message: str

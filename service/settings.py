@@ -2,6 +2,9 @@
 
 Defaults run everything in one process on one machine: SQLite and files under ``./data`` and the
 embedded worker pool. PostgreSQL and Celery are opt-in through DATABASE_URL and RUNNER.
+
+Every setting of the service, the Celery workers and the webhook/fetch code is declared here, once
+(``fiscalocr settings`` lists them with their descriptions and current values).
 """
 
 from __future__ import annotations
@@ -20,13 +23,30 @@ MB = 1024 * 1024
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FISCALOCR_", extra="ignore")
 
-    data_dir: Path = Path("./data")
+    # -- storage, database, runner ----------------------------------------------------------------
+    data_dir: Path = Field(Path("./data"), description="SQLite database (default) and stored files")
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default sqlite:///DATA_DIR/fiscalocr.db. "
                           "PostgreSQL: postgresql+psycopg://user@host/db")
-    runner: Literal["embedded", "celery"] = "embedded"
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    runner: Literal["embedded", "celery"] = Field(
+        "embedded", description="embedded: page workers inside `fiscalocr serve`; "
+                                "celery: separate `fiscalocr worker` processes")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker (RUNNER=celery)")
+    run_migrations: bool = Field(True, description="Run `alembic upgrade head` when the app starts")
+
+    # -- HTTP API concurrency (see service/dbgate.py) ------------------------------------------------
+    api_threads: int = Field(40, ge=1, le=1000,
+                             description="Worker threads for sync endpoints (anyio's thread limiter)")
+    db_pool_size: int | None = Field(
+        None, ge=1, le=1000, description="Connections of the API's pool, and so requests using the "
+                                         "database at once; default API_THREADS")
+    db_pool_timeout_s: float = Field(
+        10.0, gt=0, description="A request waiting longer than this for a database slot gets "
+                                "503 service_busy")
+
+    # -- OCR jobs --------------------------------------------------------------------------------
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256,
+                         description="Page worker processes (embedded) / default worker concurrency")
     max_concurrent_jobs: int | None = Field(None, ge=1, description="Jobs in progress at once")
     max_upload_bytes: int = Field(100 * MB, ge=1)
     max_json_bytes: int = Field(20 * MB, ge=1, description="Largest JSON body accepted by /v1/validate")
@@ -36,13 +56,38 @@ class Settings(BaseSettings):
     dpi: int = Field(300, ge=50, le=1200)
     engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     max_queued_jobs_per_tenant: int = Field(1000, ge=1, description="More queued jobs than this -> 429")
-    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    fetch_timeout_s: float = Field(60.0, gt=0)
+
+    # -- Celery (RUNNER=celery) ------------------------------------------------------------------
+    celery_queue: str = Field("fiscalocr", description="Queue the workers consume")
+    celery_key_prefix: str = Field("", description="Prefix for every Redis key (isolates deployments/tests)")
+    celery_visibility_timeout_s: int = Field(
+        900, ge=5, description="Unacked messages of a vanished worker are re-delivered after this. "
+                               "Must exceed the longest task and the longest retry countdown.")
+    celery_restore_interval_s: int = Field(10, ge=1, description="How often workers look for such messages")
+    celery_lease_s: int = Field(30, ge=3, description="A page's lease lapses this long after its worker dies")
+    celery_resume_on_start: bool = Field(True, description="A starting worker re-submits jobs left "
+                                                           "queued/running")
+    celery_transient_retries: int = Field(5, ge=0, description="Retries of a stage after a database or "
+                                                               "broker error")
+
+    # -- Fetching documents from URLs (POST /v1/documents/fetch) and webhook targets --------------
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated host names that may resolve to private or "
+                                          "loopback addresses (documents and webhooks); "
+                                          "all others must resolve to public addresses")
+    fetch_timeout_s: float = Field(60.0, gt=0, description="Whole download, all redirects")
     fetch_max_redirects: int = Field(5, ge=0, le=20)
-    webhook_secret: str | None = None
+    fetch_max_bytes: int | None = Field(None, ge=1, description="Largest download; default MAX_UPLOAD_BYTES")
+
+    # -- Webhooks (callback_url) -----------------------------------------------------------------
+    webhook_secret: str | None = Field(
+        None, description="HMAC key signing every webhook; without it, callback_url is refused (422)")
     webhook_max_attempts: int = Field(5, ge=1, le=50)
-    webhook_backoff_s: float = Field(2.0, gt=0)
-    run_migrations: bool = Field(True, description="Run `alembic upgrade head` when the app starts")
+    webhook_backoff_s: float = Field(2.0, gt=0, description="Delay before the 2nd attempt; doubles after")
+    webhook_backoff_max_s: float = Field(300.0, gt=0, description="Longest delay between attempts")
+    webhook_timeout_s: float = Field(10.0, gt=0, description="Per attempt")
+
+    # -- logging ---------------------------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -65,7 +110,22 @@ class Settings(BaseSettings):
     def concurrent_jobs(self) -> int:
         return self.max_concurrent_jobs or self.workers
 
+    @property
+    def pool_size(self) -> int:
+        return self.db_pool_size or self.api_threads
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment with explicit overrides (CLI flags, tests)."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def describe(settings: Settings) -> list[str]:
+    """One line per setting: environment variable, current value (secrets masked), description."""
+    lines = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = "(set)" if name.endswith("secret") and value else repr(value)
+        note = f"  # {field.description}" if field.description else ""
+        lines.append(f"FISCALOCR_{name.upper()}={shown}{note}")
+    return lines

@@ -111,14 +111,16 @@ async def attempt_delivery(url: str, body: bytes, *, secret: str | None, event: 
                            transport: httpx.AsyncBaseTransport | None = None) -> AttemptOutcome:
     """One signed POST. Refused addresses and 4xx answers are final; network errors and 5xx retry."""
     started = time.time()
+    if not secret:  # never unsigned: receivers could not tell our webhooks from forgeries
+        return AttemptOutcome(attempt, None, "webhook_secret_missing: no FISCALOCR_WEBHOOK_SECRET configured",
+                              False, started, time.time())
     try:
         target = check_url(url, resolver=resolver, allow_hosts=policy.allow_hosts)
     except FetchError as exc:
         retryable = exc.code != "fetch_refused_address"  # a resolver hiccup may pass; a refusal won't
         return AttemptOutcome(attempt, None, f"{exc.code}: {exc.message}", retryable, started, time.time())
-    headers = {"Content-Type": "application/json", "User-Agent": "fiscalocr-webhook/1", EVENT_HEADER: event}
-    if secret:
-        headers[SIGNATURE_HEADER] = sign(secret, body)
+    headers = {"Content-Type": "application/json", "User-Agent": "fiscalocr-webhook/1", EVENT_HEADER: event,
+               SIGNATURE_HEADER: sign(secret, body)}
     timeout = httpx.Timeout(policy.timeout_s)
     try:
         async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout,
@@ -296,5 +298,7 @@ def policy_from_settings(settings: Any, allow_hosts: Collection[str] | None = No
     return DeliveryPolicy(
         max_attempts=int(getattr(settings, "webhook_max_attempts", None) or defaults.max_attempts),
         backoff_base_s=float(getattr(settings, "webhook_backoff_s", None) or defaults.backoff_base_s),
+        backoff_max_s=float(getattr(settings, "webhook_backoff_max_s", None) or defaults.backoff_max_s),
+        timeout_s=float(getattr(settings, "webhook_timeout_s", None) or defaults.timeout_s),
         allow_hosts=frozenset(h.lower() for h in hosts),
     )

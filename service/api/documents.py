@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
@@ -24,11 +23,21 @@ from models import (
 )
 from service.api.common import document_out, job_out, tenant_document
 from service.auth import Principal
-from service.deps import PrincipalDep, RunnerDep, SessionDep, SettingsDep, StorageDep
+from service.deps import (
+    CallerDep,
+    GateDep,
+    PrincipalDep,
+    ResolverDep,
+    RunnerDep,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+)
 from service.errors import ERROR_RESPONSES, ErrorBody
-from service.ingest import check_callback_url, ingest, latest_job
+from service.ingest import ingest, latest_job, vet_callback_url
 from service.jobs import stages
-from service.schemas import DocumentDetail, DocumentPage, DocumentSummary, UploadAccepted
+from service.remote_upload import download_upload
+from service.schemas import DocumentDetail, DocumentPage, DocumentSummary, FetchRequest, UploadAccepted
 from service.uploads import receive_upload
 
 log = logging.getLogger(__name__)
@@ -55,18 +64,45 @@ _UPLOAD_BODY: dict[str, Any] = {
              responses={413: {"model": ErrorBody, "description": "Upload too large"},
                         415: {"model": ErrorBody, "description": "Not a PDF/PNG/JPEG/TIFF"},
                         429: {"model": ErrorBody, "description": "Too many queued jobs"}})
-async def upload_document(*, request: Request, principal: PrincipalDep, session: SessionDep,
+async def upload_document(*, request: Request, principal: CallerDep, gate: GateDep,
                           storage: StorageDep, runner: RunnerDep, settings: SettingsDep) -> UploadAccepted:
     """Upload a scanned report (multipart field ``file``); processing starts in the background.
-    The same file uploaded again by the same tenant returns the existing ids (``duplicate``)."""
+    The same file uploaded again by the same tenant returns the existing ids (``duplicate``).
+    A ``callback_url`` needs FISCALOCR_WEBHOOK_SECRET on the server (422 ``webhook_secret_missing``)
+    and an address the service may contact (403 ``fetch_refused_address``)."""
     upload = await receive_upload(request, storage, settings.max_upload_bytes)
     try:
-        callback_url = check_callback_url(upload.fields.get("callback_url"))
+        callback_url = await vet_callback_url(upload.fields.get("callback_url"), settings,
+                                              request.app.state.fetch_resolver)
     except BaseException:
         upload.temp_path.unlink(missing_ok=True)
         raise
-    result = await run_in_threadpool(lambda: ingest(session, storage, runner, settings, principal,
-                                                    upload=upload, callback_url=callback_url))
+    result = await gate.run(lambda session: ingest(session, storage, runner, settings, principal,
+                                                   upload=upload, callback_url=callback_url))
+    return UploadAccepted(document_id=result.document_id, job_id=result.job_id, duplicate=result.duplicate)
+
+
+@router.post("/fetch", status_code=202, response_model=UploadAccepted,
+             responses={403: {"model": ErrorBody, "description": "The URL's address may not be contacted "
+                                                                 "(fetch_refused_address)"},
+                        413: {"model": ErrorBody, "description": "Document too large (fetch_too_large)"},
+                        415: {"model": ErrorBody, "description": "Not a PDF/PNG/JPEG/TIFF"},
+                        429: {"model": ErrorBody, "description": "Too many queued jobs"},
+                        502: {"model": ErrorBody, "description": "The remote server failed "
+                                                                 "(fetch_failed, fetch_too_many_redirects)"},
+                        504: {"model": ErrorBody, "description": "The download timed out (fetch_timeout)"}})
+async def fetch_document(*, request: Request, body: FetchRequest, principal: CallerDep, gate: GateDep,
+                         storage: StorageDep, runner: RunnerDep, settings: SettingsDep,
+                         resolver: ResolverDep) -> UploadAccepted:
+    """Have the service download a report from ``url`` and process it like an upload.
+
+    Every address on the way (redirects included) is checked before connecting: private, loopback,
+    link-local and other non-public addresses are refused with 403 ``fetch_refused_address`` unless
+    the host is in FISCALOCR_FETCH_ALLOW_HOSTS. ``callback_url`` works as for uploads."""
+    callback_url = await vet_callback_url(body.callback_url, settings, resolver)
+    upload = await download_upload(body.url, storage, settings, resolver)
+    result = await gate.run(lambda session: ingest(session, storage, runner, settings, principal,
+                                                   upload=upload, callback_url=callback_url))
     return UploadAccepted(document_id=result.document_id, job_id=result.job_id, duplicate=result.duplicate)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -10,20 +11,29 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.db import ping
+from service.dbgate import DatabaseGate
+from service.errors import ServiceError
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is alive."""
+async def healthz() -> dict[str, str]:
+    """The process is alive. Async and touching nothing: it answers even when every worker thread
+    and database connection is busy."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", responses={503: {"description": "A dependency is not reachable"}})
 async def readyz(request: Request) -> JSONResponse:
     """Database, storage and the job queue are reachable (200), or which of them is not (503)."""
-    checks = await run_in_threadpool(_checks, request)
+    gate: DatabaseGate = request.app.state.db_gate
+    checks: dict[str, dict[str, Any]] = {}
+    try:
+        checks["database"] = await gate.run_plain(lambda: _check(lambda: ping(gate.engine)))
+    except ServiceError as exc:  # no slot: the database is reachable but saturated
+        checks["database"] = {"ok": False, "error": exc.message}
+    checks.update(await run_in_threadpool(_other_checks, request))
     ready = all(check["ok"] for check in checks.values())
     body = {"status": "ready" if ready else "unavailable", "checks": checks}
     if not ready:
@@ -32,17 +42,17 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-def _checks(request: Request) -> dict[str, dict[str, Any]]:
+def _check(probe: Callable[[], object]) -> dict[str, Any]:
+    try:
+        probe()
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"ok": True}
+
+
+def _other_checks(request: Request) -> dict[str, dict[str, Any]]:
     state = request.app.state
-    results: dict[str, dict[str, Any]] = {}
-    for name, probe in (("database", lambda: ping(state.engine)), ("storage", state.storage.check),
-                        ("queue", lambda: _queue_ready(state.runner))):
-        try:
-            probe()
-            results[name] = {"ok": True}
-        except Exception as exc:
-            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
-    return results
+    return {"storage": _check(state.storage.check), "queue": _check(lambda: _queue_ready(state.runner))}
 
 
 def _queue_ready(runner: Any) -> None:
@@ -54,5 +64,7 @@ def _queue_ready(runner: Any) -> None:
 @router.get("/metrics", response_class=Response,
             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}})
 async def metrics(request: Request) -> Response:
-    body = await run_in_threadpool(generate_latest, request.app.state.metrics_registry)
+    """Prometheus metrics (read from the database, so under a database slot)."""
+    gate: DatabaseGate = request.app.state.db_gate
+    body = await gate.run_plain(lambda: generate_latest(request.app.state.metrics_registry))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

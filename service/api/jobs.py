@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from models import Job
+from models import Job, WebhookDelivery
 from service.api.common import job_out, tenant_job
+from service.db import as_utc
 from service.deps import PrincipalDep, RunnerDep, SessionDep
 from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError
 from service.jobs import stages
-from service.schemas import JobOut
+from service.schemas import JobOut, WebhookDeliveryList, WebhookDeliveryOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
@@ -32,6 +33,20 @@ def cancel_job(job_id: str, principal: PrincipalDep, session: SessionDep, runner
     runner.cancel(job.id)
     session.expire_all()
     return job_out(tenant_job(session, principal, job_id))
+
+
+@router.get("/{job_id}/deliveries", response_model=WebhookDeliveryList)
+def list_deliveries(job_id: str, principal: PrincipalDep, session: SessionDep) -> WebhookDeliveryList:
+    """The job's webhook delivery log: one entry per attempt, oldest first."""
+    job = tenant_job(session, principal, job_id)
+    rows = session.exec(select(WebhookDelivery).where(WebhookDelivery.job_id == job.id)
+                        .order_by(col(WebhookDelivery.attempt), col(WebhookDelivery.id))).all()
+    deliveries = [WebhookDeliveryOut(attempt=row.attempt, url=row.url, status_code=row.status_code,
+                                     error=row.error, delivered=row.error is None,
+                                     started_at=as_utc(row.created_at) or row.created_at,
+                                     finished_at=as_utc(row.finished_at))
+                  for row in rows]
+    return WebhookDeliveryList(job_id=job.id, callback_url=job.callback_url, deliveries=deliveries)
 
 
 def _state(session: Session, job: Job) -> str:

@@ -6,16 +6,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from models import Cell, Finding, Record, Table
+from models import Cell, Document, Finding, Record, Table
 from ocr.contract import Finding as ContractFinding
 from ocr.contract import Record as ContractRecord
+from ocr.contract import Table as ContractTable
 from service import exports, render, results
 from service.api.common import cell_out, document_table, require_results, table_out, tenant_document
+from service.auth import Principal
 from service.corrections import correct_cell
 from service.db import as_utc
-from service.deps import PrincipalDep, SessionDep, SettingsDep, StorageDep
+from service.deps import CallerDep, GateDep, PrincipalDep, SessionDep, SettingsDep, StorageDep
 from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError, not_found
 from service.schemas import (
     CellPatch,
@@ -95,31 +97,38 @@ def list_findings(document_id: str, principal: PrincipalDep, session: SessionDep
 
 @router.get("/pages/{page_number}.png", response_class=Response,
             responses={200: {"content": {"image/png": {}}, "description": "The page as PNG"}})
-async def page_image(*, document_id: str, principal: PrincipalDep, session: SessionDep, storage: StorageDep,
+async def page_image(*, document_id: str, principal: CallerDep, gate: GateDep, storage: StorageDep,
                      settings: SettingsDep,
                      page_number: Annotated[int, Path(ge=1, le=100_000)],
                      overlay: Annotated[Literal["none", "grid"], Query()] = "none",
                      dpi: Annotated[int, Query(ge=36, le=300)] = 100) -> Response:
     """The stored original's page rendered on demand (upright, as the OCR saw it);
     ``overlay=grid`` draws the stored tables and cells (with their current, corrected text)."""
-    document = tenant_document(session, principal, document_id)
-    if document.pages is None:
-        raise ServiceError("document_not_ready", "the document's pages are not counted yet")
-    if page_number > document.pages:
-        raise not_found("page", page_number)
+    document, tables = await gate.run(
+        lambda session: _page_inputs(session, principal, document_id, page_number, overlay == "grid"))
     info = next((p for p in document.page_info if p.get("number") == page_number), {})
     geometry = render.PageGeometry(dpi=int(info.get("dpi", settings.dpi)),
                                    rotation=int(info.get("rotation", 0)),
                                    skew_deg=float(info.get("skew_deg", 0.0)))
-    tables = None
-    if overlay == "grid":
-        extraction = results.load_extraction(session, document)
-        tables = [t for t in extraction.tables if t.page == page_number]
+    # Rendering holds no database slot: only the lookups above needed one.
     png = await run_in_threadpool(
         lambda: render.render_page(storage.local_path(document.storage_key), page_number, dpi, geometry,
                                    tables=tables, max_page_pixels=settings.max_page_pixels,
                                    timeout_s=settings.page_timeout_s))
     return Response(png, media_type="image/png")
+
+
+def _page_inputs(session: Session, principal: Principal, document_id: str, page_number: int,
+                 with_tables: bool) -> tuple[Document, list[ContractTable] | None]:
+    document = tenant_document(session, principal, document_id)
+    if document.pages is None:
+        raise ServiceError("document_not_ready", "the document's pages are not counted yet")
+    if page_number > document.pages:
+        raise not_found("page", page_number)
+    if not with_tables:
+        return document, None
+    extraction = results.load_extraction(session, document)
+    return document, [t for t in extraction.tables if t.page == page_number]
 
 
 @router.patch("/cells/{cell_id}", response_model=CellPatched)

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 from dist_cluster import BIN, WEBHOOK_SECRET, Cluster, Proc, fresh_database, redis_namespace
-from dist_egress import LocalHTTPServer, respond
 from dist_scan import make_report
+from netguard_fixture import LocalHTTPServer, respond
 from sqlalchemy import create_engine, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select

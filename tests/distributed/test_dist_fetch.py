@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dist_egress import EgressGuard, LocalHTTPServer, fake_resolver, respond
+from netguard_fixture import EgressGuard, LocalHTTPServer, fake_resolver, respond
 from PIL import Image
 
 from service.fetch import FetchLimits, FetchResult, fetch_document

@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 import pytest
-from dist_egress import fake_resolver, is_loopback_target
+from netguard_fixture import fake_resolver, is_loopback_target
 
 from service.netguard import FetchError, RefusedAddressError, blocked_reason, check_url, parse_numeric_ipv4
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from dist_egress import LocalHTTPServer, fake_resolver, respond
+from netguard_fixture import LocalHTTPServer, fake_resolver, respond
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -173,3 +173,12 @@ def test_notify_without_callback_does_nothing(engine: Engine) -> None:
     notify(job_id, engine=engine, settings=load_settings(), resolver=fake_resolver, policy=FAST, wait=True)
     with Session(engine) as session:
         assert session.exec(select(WebhookDelivery)).all() == []
+
+
+def test_without_a_secret_nothing_is_sent(http_server: LocalHTTPServer) -> None:
+    _scripted_receiver(http_server, [200])
+    outcomes = asyncio.run(deliver(http_server.url("/hook", host="hooks.test"), {"event": "job.failed"},
+                                   secret=None, policy=FAST, resolver=fake_resolver))
+    assert len(outcomes) == 1 and not outcomes[0].retryable
+    assert outcomes[0].error is not None and outcomes[0].error.startswith("webhook_secret_missing")
+    assert http_server.log == []

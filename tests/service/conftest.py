@@ -3,36 +3,17 @@ per session, dropped after), generated scans, and the library's own answer to co
 
 from __future__ import annotations
 
-import importlib
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import svc_scans as scans
+from netguard_fixture import egress_guard, http_server
+from svc_harness import PG_ADMIN_DSN, WEBHOOK_SECRET, Api, Server, new_tenant_api
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _use_project_packages() -> None:
-    """tests/ocr, tests/fiscal and tests/service sit on sys.path (pytest's prepend import mode) and
-    would be imported as empty namespace packages in place of the project's packages (whose
-    ``__init__`` then never runs). Put the project root first and re-import any such impostor.
-    Harmless once pytest is configured with ``pythonpath = ["."]``."""
-    if str(ROOT) not in sys.path[:1]:
-        sys.path.insert(0, str(ROOT))
-    for name in ("ocr", "fiscal", "service", "models"):
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "__file__", None) is None:
-            del sys.modules[name]
-            importlib.import_module(name)
-
-
-_use_project_packages()
-
-import svc_scans as scans  # noqa: E402
-from svc_harness import PG_ADMIN_DSN, Api, Server, new_tenant_api  # noqa: E402
+__all__ = ["egress_guard", "http_server"]  # the shared network policy (tests/netguard_fixture.py)
 
 # -- documents ----------------------------------------------------------------------------------
 
@@ -66,8 +47,10 @@ def library_result(scanned_pdf: Path) -> Any:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The shared SQLite server (tests use their own tenants, so they do not see each other)."""
-    srv = Server(tmp_path_factory.mktemp("srv-sqlite")).start()
+    """The shared SQLite server (tests use their own tenants, so they do not see each other).
+    It signs webhooks and may call back to 127.0.0.1 (webhook receivers in the tests)."""
+    srv = Server(tmp_path_factory.mktemp("srv-sqlite"), extra_env={
+        "FISCALOCR_WEBHOOK_SECRET": WEBHOOK_SECRET, "FISCALOCR_FETCH_ALLOW_HOSTS": "127.0.0.1"}).start()
     yield srv
     srv.stop()
 

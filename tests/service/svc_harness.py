@@ -22,6 +22,7 @@ PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 JOB_TIMEOUT_S = 300.0
 TERMINAL = {"succeeded", "failed", "cancelled"}
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+WEBHOOK_SECRET = "service-test-webhook-secret"
 
 
 def free_port() -> int:

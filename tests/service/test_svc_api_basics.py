@@ -238,3 +238,12 @@ def test_validate_refuses_absurd_grids_quickly(api: Api) -> None:
     assert body["detail"][0]["loc"][:3] == ["body", "tables", "0"]
     outside = {**table, "n_cols": 2, "cells": [{"row": 5, "col": 0}]}
     _error(api.client.post("/v1/validate", json={"tables": [outside]}), 422, "validation_error")
+
+
+def test_callback_url_is_vetted_at_submission(api: Api, scanned_pdf: Path) -> None:
+    """Refused before anything is stored (address literals only: this server uses the system resolver)."""
+    for url in ("http://10.0.0.5/hook", "http://169.254.169.254/latest/", "http://[::ffff:10.0.0.1]/x",
+                "http://192.168.1.10:8080/hook"):
+        _error(api.upload(scanned_pdf, callback_url=url), 403, "fetch_refused_address")
+    _error(api.upload(scanned_pdf, callback_url="ftp://hooks/x"), 422, "validation_error")
+    assert api.client.get("/v1/documents").json()["total"] == 0

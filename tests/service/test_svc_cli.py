@@ -63,3 +63,20 @@ def test_bad_input_gives_a_code_and_exit_status_not_a_traceback(tmp_path: Path, 
         assert result.returncode == 2, (args, result.stderr)
         assert f"[{code}]" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_keys_revoke_makes_the_key_401(server: Server) -> None:
+    env = {"FISCALOCR_DATA_DIR": str(server.data_dir)}
+    created = fiscalocr("keys", "create", "--tenant", "revoker", env=env)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    key_id = next(line.split()[2] for line in created.stdout.splitlines() if line.startswith("key id:"))
+    headers = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{server.url}/v1/documents", headers=headers).status_code == 200
+    revoked = fiscalocr("keys", "revoke", key_id, env=env)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout, revoked.stderr
+    assert httpx.get(f"{server.url}/v1/documents", headers=headers).status_code == 401
+    again = fiscalocr("keys", "revoke", key_id, env=env)
+    assert again.returncode == 0 and "already revoked" in again.stdout
+    missing = fiscalocr("keys", "revoke", "999999", env=env)
+    assert missing.returncode == 2 and "[not_found]" in missing.stderr and "Traceback" not in missing.stderr

@@ -196,3 +196,23 @@ def _stored_pages(server: Server, job_id: str) -> dict[int, datetime]:
         query = "SELECT page_number, created_at FROM pageresult WHERE job_id = ?"
         rows = conn.execute(query, (job_id,)).fetchall()
     return {n: datetime.fromisoformat(t).replace(tzinfo=UTC) for n, t in rows}
+
+
+def test_webhook_delivery_log_is_tenant_scoped(processed: tuple[Api, dict[str, Any]], server: Server) -> None:
+    """The fixture's callback (127.0.0.1:9, allow-listed, nothing listens) fails; every attempt is logged."""
+    import time
+
+    api, created = processed
+    path = f"/v1/jobs/{created['job_id']}/deliveries"
+    deadline = time.monotonic() + 30
+    while not (log := api.client.get(path).json())["deliveries"]:
+        assert time.monotonic() < deadline, log
+        time.sleep(0.2)
+    assert log["job_id"] == created["job_id"] and log["callback_url"] == "http://127.0.0.1:9/hook"
+    first = log["deliveries"][0]
+    assert first["attempt"] == 1 and first["url"] == "http://127.0.0.1:9/hook"
+    assert first["delivered"] is False and first["status_code"] is None and first["error"]
+    assert first["finished_at"] >= first["started_at"]
+    outsider = new_tenant_api(server, "outsider")
+    assert outsider.client.get(path).status_code == 404
+    outsider.client.close()
