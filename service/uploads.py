@@ -14,6 +14,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from ocr.sniff import FileKind, sniff_bytes
 from service.errors import ServiceError
 from service.storage import Storage
 
@@ -23,23 +24,18 @@ MULTIPART_ENVELOPE_BYTES = 64 * 1024  # boundaries, part headers and small field
 _SNIFF_BYTES = 1024
 _UNSAFE_FILENAME_RE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
-MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-)
+CONTENT_TYPES: dict[FileKind, str] = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "tiff": "image/tiff",
+}
 
 
 def sniff_content_type(head: bytes) -> str | None:
-    """PDF, PNG, JPEG or TIFF by their leading bytes; None for anything else."""
-    for magic, content_type in MAGIC:
-        if head.startswith(magic):
-            return content_type
-    # PDF readers accept the header anywhere in the first KiB (after junk some scanners prepend).
-    if b"%PDF-" in head[:_SNIFF_BYTES]:
-        return "application/pdf"
-    return None
+    """MIME type decided by the OCR core's content sniffing (never the file name); None if unsupported."""
+    kind = sniff_bytes(head)
+    return CONTENT_TYPES[kind] if kind else None
 
 
 @dataclass
