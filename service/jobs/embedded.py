@@ -8,9 +8,13 @@ checks for cancellation before each page, then finalizes. Jobs are rows in the d
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -28,6 +32,8 @@ from service.logs import job_context
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 MAX_POOL_CRASHES_PER_JOB = 2
 SHUTDOWN_GRACE_S = 5.0
@@ -96,7 +102,7 @@ class EmbeddedRunner:
     # -- work ------------------------------------------------------------------------------------
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=stages.configure, initargs=(self.settings,))
+                                   initializer=_init_worker, initargs=(self.settings,))
 
     def _run_job(self, job_id: str) -> None:
         with job_context(job_id):
@@ -175,6 +181,34 @@ class EmbeddedRunner:
             if self._pool is not None and _is_broken(self._pool):
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
+
+
+def _init_worker(settings: Settings) -> None:
+    """Pool initializer: tie the worker's life to the server's, then configure the stages.
+
+    A server killed with SIGKILL cannot shut its pool down; without this its OCR workers would
+    live on as orphans holding memory (and, on restart, a second set would start).
+    """
+    _die_with_parent()
+    stages.configure(settings)
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: fall back to polling below
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _is_broken(pool: ProcessPoolExecutor) -> bool:

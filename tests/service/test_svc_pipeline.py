@@ -216,3 +216,31 @@ def test_webhook_delivery_log_is_tenant_scoped(processed: tuple[Api, dict[str, A
     outsider = new_tenant_api(server, "outsider")
     assert outsider.client.get(path).status_code == 404
     outsider.client.close()
+
+
+def test_killing_the_server_alone_leaves_no_orphan_page_workers(tmp_path: Path) -> None:
+    """SIGKILL to the server process only (not its group): its OCR pool workers must die with it."""
+    import os
+    import signal
+    import time
+
+    server = Server(tmp_path).start()
+    try:
+        api = new_tenant_api(server)
+        created = api.upload(write_pdf(tmp_path / "long.pdf", pages=3, first_variant=50)).json()
+        api.wait_job(created["job_id"], until=lambda j: j["pages_done"] >= 1 or j["state"] not in
+                     ("running", "queued"))
+        assert server.process is not None
+        group = server.process.pid  # started with a new session: group id == server pid
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                os.killpg(group, 0)  # anything left in the server's process group?
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "page workers outlived the killed server"
+            time.sleep(0.2)
+    finally:
+        server.stop()
