@@ -135,8 +135,32 @@ def _cached_class_codes() -> dict[str, str]:
 
 
 def class_code_for_name(label: str) -> str | None:
-    """'一般公共服务支出' -> '201' (类 names, old aliases included)."""
-    return _cached_class_codes().get(name_key(label))
+    """'一般公共服务支出' -> '201' (类 names, old aliases included).
+
+    An OCR-damaged name ('节牛健康支出' for 卫生健康支出) still finds its class when exactly one class
+    name is within a small edit distance: 01-style tables list classes by name only, so a misread
+    character must not silently drop a line from the expenditure total.
+    """
+    key = name_key(label)
+    return _cached_class_codes().get(key) or _closest_class_code(key)
+
+
+@lru_cache(maxsize=4096)
+def _closest_class_code(key: str) -> str | None:
+    if len(key) < 4:
+        return None
+    allowed = max(1, len(key) // 3)
+    scored = sorted(
+        (_char_distance(key, name), code)
+        for name, code in _cached_class_codes().items()
+        if abs(len(name) - len(key)) <= allowed
+    )
+    if not scored or scored[0][0] > allowed:
+        return None
+    best_distance, best_code = scored[0]
+    # the runner-up must be clearly worse, or the damaged name is ambiguous
+    runner_up = next((d for d, code in scored if code != best_code), None)
+    return best_code if runner_up is None or runner_up > best_distance else None
 
 
 def lookup(code: str, system: str = FUNCTION, year: int | None = None) -> CodeEntry | None:
