@@ -151,21 +151,35 @@ def _head_height(fragment: Fragment, style: PageStyle) -> int:
 def split_rows(
     table: Table, layout: TableLayout, available: int, repeat_header: bool, first_available: int | None = None
 ) -> list[list[int]]:
-    """Row lists per page: body rows never split a header; continuations may repeat the header."""
+    """Row lists per page, breaking only between rows no merged cell straddles.
+
+    Continuations may repeat the header rows. A table that is header-like throughout (no amount
+    rows, e.g. a performance-target table) has no header to repeat.
+    """
     n_header = _header_rows(table)
+    if n_header >= table.n_rows - 1:
+        n_header = 0
+    breaks = safe_breaks(table)
     header = list(range(n_header))
     header_height = sum(layout.row_heights[r] for r in header)
     pages: list[list[int]] = [list(header)]
     used = header_height
     limit = first_available or available
     for row in range(n_header, table.n_rows):
-        if used + layout.row_heights[row] > limit and len(pages[-1]) > n_header:
+        full = used + layout.row_heights[row] > limit
+        if full and len(pages[-1]) > n_header and row in breaks:
             pages.append(list(header) if repeat_header else [])
             used = header_height if repeat_header else 0
             limit = available
         pages[-1].append(row)
         used += layout.row_heights[row]
     return pages
+
+
+def safe_breaks(table: Table) -> set[int]:
+    """Rows a page may start with: no row-spanning cell continues into them from above."""
+    straddled = {r for cell in table.cells for r in range(cell.row + 1, cell.row + cell.row_span)}
+    return set(range(table.n_rows)) - straddled
 
 
 def _header_rows(table: Table) -> int:

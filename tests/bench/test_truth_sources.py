@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from bench.gridlines import find_grids
 from bench.pdftruth import page_truth
 from bench.pdfwrite import ScanPage, pdf_bytes
-from bench.render import Fragment, PageStyle, render_page
+from bench.render import Fragment, PageStyle, layout_table, render_page, safe_breaks, split_rows
 from ocr.contract import Cell, Extraction, Table
 
 
@@ -110,3 +110,24 @@ def test_real_scan_annotations_are_valid_and_match_their_images(
     vat = Extraction.model_validate_json((realscans_dir / "vat-sales-list-scan.truth.json").read_text())
     amounts = [c.text for c in vat.tables[0].cells if c.col == 6 and c.row_span == 1 and c.col_span == 1]
     assert amounts.count("18742.43") == 2
+
+
+def test_long_tables_break_only_between_rows_no_merged_cell_straddles() -> None:
+    cells = [Cell(row=0, col=0, text="项目"), Cell(row=0, col=1, text="金额")]
+    for r in range(1, 40):
+        if r == 20:
+            cells.append(Cell(row=r, col=0, row_span=4, text="跨四行的合并单元格"))
+        elif not 20 < r < 24:
+            cells.append(Cell(row=r, col=0, text=f"第{r}行"))
+        cells.append(Cell(row=r, col=1, text=f"{r}.00"))
+    table = Table(id="t0", page=1, n_rows=40, n_cols=2, cells=cells)
+    assert safe_breaks(table) == set(range(40)) - {21, 22, 23}
+    style = PageStyle(dpi=100, body_pt=10)
+    layout = layout_table(table, style, 600)
+    row_height = layout.row_heights[1]
+    pages = split_rows(table, layout, available=row_height * 21 + 1, repeat_header=True)
+    assert len(pages) >= 2
+    assert all(page[0] == 0 for page in pages)  # the header row is repeated
+    starts = [page[1] for page in pages[1:]]
+    assert not set(starts) & {21, 22, 23}
+    assert sorted(r for page in pages for r in page if r) == list(range(1, 40))
