@@ -1,15 +1,18 @@
 """Find ruled tables on an upright page and their logical grid.
 
-Ruling lines come from morphological opening of the ink mask with long thin
-kernels (lengths relative to resolution and page size), after bridging small gaps
-so broken or faint lines survive. Each connected group of lines is one table.
-Row/column boundaries are clustered line positions; a missing outer border is
-inferred from where the perpendicular lines end. A merged cell is two adjacent
-grid cells whose shared boundary has no line segment.
+Ruling lines come from morphological opening of a local-contrast mask (so faint grey
+rules survive noise) with long thin kernels, after bridging small gaps. Collinear pieces
+are then joined across dropouts up to about 1.5 row heights, lines are grouped into tables
+by contact, and groups whose extents overlap are merged (tables never overlap). Row/column
+boundaries are clustered line positions; a missing outer border is inferred from where the
+perpendicular lines end. A merged cell is two adjacent grid cells whose shared edge holds
+no ruling-line piece reaching a crossing line (and, for edges too short for the line mask,
+no ink running end to end).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 
@@ -18,9 +21,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ocr.engines.base import GrayImage
-from ocr.preprocess import as_gray, ink_mask
+from ocr.preprocess import as_gray, ink_mask, rule_mask
 
 log = logging.getLogger(__name__)
+
+# Share of a cell edge the (long-run) line mask must cover to separate two cells: a broken
+# rule keeps well over this, a merged cell's edge has none of it.
+_BOUNDARY_COVERAGE = 0.3
 
 BBox = tuple[int, int, int, int]
 
@@ -69,6 +76,10 @@ class PageLines:
     horizontal: GrayImage
     vertical: GrayImage
     min_line: int
+    # Lines found on the local-contrast mask (faint rules too), for the grid only: glyph
+    # strokes run together more there, so the cell stage keeps the ink-based masks above.
+    rule_horizontal: GrayImage | None = None
+    rule_vertical: GrayImage | None = None
 
 
 def line_length_threshold(shape: tuple[int, ...], dpi: int) -> int:
@@ -91,6 +102,7 @@ def _extract_lines(mask: GrayImage, length: int, gap: int, horizontal: bool) -> 
 
 def page_lines(gray: GrayImage, dpi: int) -> PageLines:
     ink = ink_mask(gray)
+    rules = rule_mask(gray)
     length = line_length_threshold(gray.shape, dpi)
     gap = max(4, round(dpi * 0.04))
     return PageLines(
@@ -98,6 +110,8 @@ def page_lines(gray: GrayImage, dpi: int) -> PageLines:
         horizontal=_extract_lines(ink, length, gap, horizontal=True),
         vertical=_extract_lines(ink, length, gap, horizontal=False),
         min_line=length,
+        rule_horizontal=_extract_lines(rules, length, gap, horizontal=True),
+        rule_vertical=_extract_lines(rules, length, gap, horizontal=False),
     )
 
 
@@ -112,32 +126,33 @@ def _segments(mask: GrayImage, horizontal: bool) -> list[Segment]:
     return segments
 
 
-def _touches(seg: Segment, others: list[Segment], tol: int) -> bool:
+def _touches(seg: Segment, others: list[Segment], tol: int, reach: int) -> bool:
+    """Does ``seg`` cross a perpendicular line, or one that stops at most ``reach`` short of it?"""
     return any(
-        seg.start - tol <= o.pos <= seg.end + tol and o.start - tol <= seg.pos <= o.end + tol for o in others
+        seg.start - tol <= o.pos <= seg.end + tol and o.start - reach <= seg.pos <= o.end + reach
+        for o in others
     )
 
 
-def _connected_only(hs: list[Segment], vs: list[Segment], tol: int) -> tuple[list[Segment], list[Segment]]:
-    """Drop segments that touch no perpendicular line: text strokes and underlines float free."""
+def _connected_only(hs: list[Segment], vs: list[Segment], tol: int, reach: int,
+                    long_line: int) -> tuple[list[Segment], list[Segment]]:
+    """Drop segments that touch no perpendicular line: text strokes and underlines float free.
+
+    A crossing line may stop up to ``reach`` short of a long rule (a piece lost where the
+    lines meet); shorter runs, which glyph strokes can form, must really touch.
+    """
+    def kept(segs: list[Segment], others: list[Segment]) -> list[Segment]:
+        return [s for s in segs if _touches(s, others, tol, reach if s.end - s.start >= long_line else tol)]
+
     for _ in range(2):
-        hs = [h for h in hs if _touches(h, vs, tol)]
-        vs = [v for v in vs if _touches(v, hs, tol)]
+        hs = kept(hs, vs)
+        vs = kept(vs, hs)
     return hs, vs
 
 
 def _cluster(positions: list[tuple[int, int]], tol: int) -> list[int]:
     """Merge (position, weight) pairs closer than ``tol`` into weighted centres."""
-    centres: list[int] = []
-    group: list[tuple[int, int]] = []
-    for pos, weight in sorted(positions):
-        if group and pos - group[-1][0] > tol:
-            centres.append(_weighted(group))
-            group = []
-        group.append((pos, weight))
-    if group:
-        centres.append(_weighted(group))
-    return centres
+    return [centre for centre, _ in _cluster_totals(positions, tol)]
 
 
 def _weighted(group: list[tuple[int, int]]) -> int:
@@ -152,9 +167,14 @@ def _boundaries(segs: list[Segment], perpendicular: list[Segment], tol: int) -> 
         return bounds
     low = min(s.start for s in perpendicular)
     high = max(s.end for s in perpendicular)
-    if not bounds or bounds[0] > low + 3 * tol:
+    # A missing border leaves the crossing lines a whole row (column) long beyond the last
+    # rule; a rule bridged onto a stray piece overshoots by much less than that.
+    margin = 3 * tol
+    if len(bounds) >= 3:
+        margin = max(margin, round(0.4 * float(np.median(np.diff(bounds)))))
+    if not bounds or bounds[0] > low + margin:
         bounds.insert(0, low)
-    if bounds[-1] < high - 3 * tol:
+    if bounds[-1] < high - margin:
         bounds.append(high)
     return bounds
 
@@ -177,6 +197,42 @@ def _has_line(mask: GrayImage, pos: int, start: int, end: int, band: int, *, hor
     return touches_ends and float(profile.mean()) >= 0.7
 
 
+def _segment_coverage(segs: list[Segment], pos: int, start: int, end: int, band: int) -> float:
+    """Fraction of ``start``..``end`` at ``pos`` covered by the table's ruling-line pieces.
+
+    Pieces count only if they reach one end of the edge: a rule broken by dropouts still
+    meets a crossing line, while glyph strokes run together inside a cell float free.
+    """
+    if end - start < 2:
+        return 1.0
+    covered = np.zeros(end - start, dtype=bool)
+    for seg in segs:
+        if abs(seg.pos - pos) <= band and seg.end > start and seg.start < end:
+            covered[max(0, seg.start - start):seg.end - start] = True
+    reach = max(4, 2 * band)
+    if not (covered[:reach].any() or covered[-reach:].any()):
+        return 0.0
+    return float(covered.mean())
+
+
+def _is_boundary(pieces: list[Segment], ink: GrayImage, edge: tuple[int, int, int], band: int,
+                 min_line: int, *, horizontal: bool) -> bool:
+    """A cell boundary: pieces of a ruling line along the edge, or (short edges) ink end to end.
+
+    ``pieces`` are the table's ruling-line runs as scanned (longer than a glyph stroke, not
+    bridged), so any real share of them inside the edge is a rule that lost pieces in the
+    scan. An edge long enough to hold such a piece but without any is a merged cell, even
+    if glyph strokes line up there.
+    """
+    pos, start, end = edge
+    lo, hi = start + band + 1, end - band - 1
+    if _segment_coverage(pieces, pos, lo, hi, band) >= _BOUNDARY_COVERAGE:
+        return True
+    if hi - lo >= 1.5 * min_line:
+        return False
+    return _has_line(ink, pos, start, end, band, horizontal=horizontal)
+
+
 class _UnionFind:
     def __init__(self, size: int) -> None:
         self.parent = list(range(size))
@@ -191,18 +247,24 @@ class _UnionFind:
         self.parent[self.find(a)] = self.find(b)
 
 
-def _merge_cells(rows: list[int], cols: list[int], mask_h: GrayImage, mask_v: GrayImage,
-                 band: int) -> list[tuple[int, int, int, int]]:
-    """Merged regions as (row0, col0, row1, col1), end-exclusive, covering the grid exactly once."""
+def _merge_cells(rows: list[int], cols: list[int], pieces: tuple[list[Segment], list[Segment]],
+                 masks: tuple[GrayImage, GrayImage], *, band: int,
+                 min_line: int) -> list[tuple[int, int, int, int]]:
+    """Merged regions as (row0, col0, row1, col1), end-exclusive, covering the grid exactly once.
+
+    ``pieces`` are the (horizontal, vertical) rule runs, ``masks`` the ink-or-line masks.
+    """
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
     uf = _UnionFind(n_rows * n_cols)
     for r in range(n_rows):
         for c in range(1, n_cols):
-            if not _has_line(mask_v, cols[c], rows[r], rows[r + 1], band, horizontal=False):
+            edge = (cols[c], rows[r], rows[r + 1])
+            if not _is_boundary(pieces[1], masks[1], edge, band, min_line, horizontal=False):
                 uf.union(r * n_cols + c - 1, r * n_cols + c)
     for r in range(1, n_rows):
         for c in range(n_cols):
-            if not _has_line(mask_h, rows[r], cols[c], cols[c + 1], band, horizontal=True):
+            edge = (rows[r], cols[c], cols[c + 1])
+            if not _is_boundary(pieces[0], masks[0], edge, band, min_line, horizontal=True):
                 uf.union((r - 1) * n_cols + c, r * n_cols + c)
     owner = np.array([uf.find(i) for i in range(n_rows * n_cols)]).reshape(n_rows, n_cols)
     return _rectangles(owner)
@@ -230,9 +292,112 @@ def _rectangles(owner: npt.NDArray[np.intp]) -> list[tuple[int, int, int, int]]:
     return regions
 
 
-def _table_groups(lines: PageLines, tol: int) -> list[tuple[list[Segment], list[Segment]]]:
-    """Split the page's ruling lines into tables: groups of lines that touch each other."""
-    hs, vs = _connected_only(_segments(lines.horizontal, True), _segments(lines.vertical, False), tol)
+def _row_pitch(hs: list[Segment], tol: int, dpi: int) -> int:
+    """Typical distance between neighbouring horizontal rules (the row height).
+
+    Only lines carrying a fair share of the longest line's length count: text strokes that
+    merged into short runs would otherwise make the pitch look like a line of text.
+    """
+    totals: dict[int, int] = {}
+    for centre, length in _cluster_totals([(s.pos, s.end - s.start) for s in hs], tol):
+        totals[centre] = length
+    if not totals:
+        return round(dpi * 0.25)
+    longest = max(totals.values())
+    rules = sorted(c for c, length in totals.items() if length >= 0.25 * longest)
+    steps = [b - a for a, b in itertools.pairwise(rules) if 2 * tol < b - a < dpi * 0.6]
+    return int(np.median(steps)) if steps else round(dpi * 0.25)
+
+
+def _cluster_totals(positions: list[tuple[int, int]], tol: int) -> list[tuple[int, int]]:
+    """Like ``_cluster``, with the summed weight of each centre."""
+    out: list[tuple[int, int]] = []
+    group: list[tuple[int, int]] = []
+    for pos, weight in sorted(positions):
+        if group and pos - group[-1][0] > tol:
+            out.append((_weighted(group), sum(w for _, w in group)))
+            group = []
+        group.append((pos, weight))
+    if group:
+        out.append((_weighted(group), sum(w for _, w in group)))
+    return out
+
+
+def bridge_collinear(segs: list[Segment], tol: int, gap: int) -> list[Segment]:
+    """Join segments on one line (``pos`` within ``tol``) whose ends are at most ``gap`` apart.
+
+    Scanned rules break into pieces (dropouts, dashes); a gap up to about a row height is
+    still one rule, whereas neighbouring tables stand further apart than that.
+    """
+    joined: list[Segment] = []
+    for seg in sorted(segs, key=lambda s: (s.start, s.pos)):
+        for index, other in enumerate(joined):
+            collinear = abs(other.pos - seg.pos) <= tol
+            if collinear and seg.start - other.end <= gap and other.start - seg.end <= gap:
+                weight_a, weight_b = other.end - other.start, seg.end - seg.start
+                pos = round((other.pos * weight_a + seg.pos * weight_b) / max(1, weight_a + weight_b))
+                joined[index] = Segment(pos=pos, start=min(other.start, seg.start),
+                                        end=max(other.end, seg.end),
+                                        thickness=max(other.thickness, seg.thickness))
+                break
+        else:
+            joined.append(seg)
+    return joined
+
+
+def _extent(group: _LineGroup) -> BBox:
+    xs = [s.start for s in group.hs] + [s.end for s in group.hs] + [s.pos for s in group.vs]
+    ys = [s.pos for s in group.hs] + [s.start for s in group.vs] + [s.end for s in group.vs]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _overlap(a: BBox, b: BBox, tol: int) -> bool:
+    return a[0] - tol < b[2] and b[0] - tol < a[2] and a[1] - tol < b[3] and b[1] - tol < a[3]
+
+
+def _merge_overlapping(groups: list[_LineGroup], tol: int) -> list[_LineGroup]:
+    """Tables never overlap: line groups whose extents overlap are pieces of one table."""
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if _overlap(_extent(groups[i]), _extent(groups[j]), tol):
+                    a, b = groups[i], groups.pop(j)
+                    groups[i] = _LineGroup(a.hs + b.hs, a.vs + b.vs, a.h_pieces + b.h_pieces,
+                                           a.v_pieces + b.v_pieces)
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+@dataclass
+class _LineGroup:
+    """One table's ruling lines: bridged (whole rules) and the scanned pieces they are made of."""
+
+    hs: list[Segment]
+    vs: list[Segment]
+    h_pieces: list[Segment]
+    v_pieces: list[Segment]
+
+
+def _inside(piece: Segment, rules: list[Segment], tol: int) -> int | None:
+    for index, rule in enumerate(rules):
+        if abs(rule.pos - piece.pos) <= tol and rule.start <= piece.start and piece.end <= rule.end:
+            return index
+    return None
+
+
+def _table_groups(lines: PageLines, tol: int, dpi: int) -> list[_LineGroup]:
+    """Split the page's ruling lines into tables: groups of lines that touch or overlap each other."""
+    horizontal = lines.horizontal if lines.rule_horizontal is None else lines.rule_horizontal
+    vertical = lines.vertical if lines.rule_vertical is None else lines.rule_vertical
+    h_pieces, v_pieces = _segments(horizontal, True), _segments(vertical, False)
+    gap = max(2 * tol, round(1.5 * _row_pitch(h_pieces, tol, dpi)))
+    hs, vs = _connected_only(bridge_collinear(h_pieces, tol, gap), bridge_collinear(v_pieces, tol, gap),
+                             tol, gap, long_line=2 * lines.min_line)
     if not hs or not vs:
         return []
     joined = np.zeros_like(lines.ink)
@@ -242,15 +407,24 @@ def _table_groups(lines: PageLines, tol: int) -> list[tuple[list[Segment], list[
         cv2.line(joined, (s.pos, s.start), (s.pos, s.end), 255, max(1, s.thickness))
     joined = as_gray(cv2.dilate(joined, np.ones((2 * tol + 1, 2 * tol + 1), np.uint8)))
     count, labels = cv2.connectedComponents(joined, connectivity=8)
-    groups: list[tuple[list[Segment], list[Segment]]] = [([], []) for _ in range(count)]
+    groups = [_LineGroup([], [], [], []) for _ in range(count)]
     for s in hs:
-        groups[labels[s.pos, (s.start + s.end) // 2]][0].append(s)
+        groups[labels[s.pos, (s.start + s.end) // 2]].hs.append(s)
     for s in vs:
-        groups[labels[(s.start + s.end) // 2, s.pos]][1].append(s)
-    return [g for g in groups[1:] if g[0] and g[1]]
+        groups[labels[(s.start + s.end) // 2, s.pos]].vs.append(s)
+    for piece in h_pieces:
+        owner = _inside(piece, hs, tol)
+        if owner is not None:
+            groups[labels[hs[owner].pos, (hs[owner].start + hs[owner].end) // 2]].h_pieces.append(piece)
+    for piece in v_pieces:
+        owner = _inside(piece, vs, tol)
+        if owner is not None:
+            groups[labels[(vs[owner].start + vs[owner].end) // 2, vs[owner].pos]].v_pieces.append(piece)
+    return _merge_overlapping([g for g in groups[1:] if g.hs and g.vs], tol)
 
 
-def _build_table(hs: list[Segment], vs: list[Segment], lines: PageLines, tol: int) -> TableGrid | None:
+def _build_table(group: _LineGroup, lines: PageLines, tol: int) -> TableGrid | None:
+    hs, vs = group.hs, group.vs
     rows = _boundaries(hs, vs, tol)
     cols = _boundaries(vs, hs, tol)
     if len(rows) < 3 or len(cols) < 3:
@@ -261,10 +435,12 @@ def _build_table(hs: list[Segment], vs: list[Segment], lines: PageLines, tol: in
     band = max(3, line_width + 2)
     mask_h = as_gray(cv2.bitwise_or(lines.ink, lines.horizontal))
     mask_v = as_gray(cv2.bitwise_or(lines.ink, lines.vertical))
+    regions = _merge_cells(rows, cols, (group.h_pieces, group.v_pieces), (mask_h, mask_v), band=band,
+                           min_line=lines.min_line)
     cells = tuple(
         GridCell(row=r0, col=c0, row_span=r1 - r0, col_span=c1 - c0,
                  bbox=(cols[c0], rows[r0], cols[c1], rows[r1]))
-        for r0, c0, r1, c1 in _merge_cells(rows, cols, mask_h, mask_v, band)
+        for r0, c0, r1, c1 in regions
     )
     return TableGrid(bbox=(cols[0], rows[0], cols[-1], rows[-1]), rows=tuple(rows), cols=tuple(cols),
                      cells=cells, line_width=line_width)
@@ -275,8 +451,8 @@ def find_tables(gray: GrayImage, dpi: int, lines: PageLines | None = None) -> li
     lines = lines or page_lines(gray, dpi)
     tol = max(4, round(dpi * 0.02))
     tables = []
-    for hs, vs in _table_groups(lines, tol):
-        table = _build_table(hs, vs, lines, tol)
+    for group in _table_groups(lines, tol, dpi):
+        table = _build_table(group, lines, tol)
         if table is not None:
             tables.append(table)
     tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))

@@ -29,6 +29,8 @@ MAX_SKEW_DEG = 6.0
 _ANALYSIS_SIDE = 1400  # px; analyses run on a downscaled copy
 _MIN_SKEW_TO_CORRECT = 0.08
 _ORIENTATION_SAMPLE = 24
+_RULE_KERNEL = 9  # px; wider than any ruling line, narrower than a table cell
+_RULE_CONTRAST = 20  # grey levels a rule must be darker than its surroundings
 
 
 def as_gray(array: npt.NDArray[Any]) -> GrayImage:
@@ -51,6 +53,22 @@ def ink_mask(gray: GrayImage) -> GrayImage:
     _, global_ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     loose = cv2.dilate(global_ink, np.ones((3, 3), np.uint8))
     return as_gray(cv2.bitwise_and(mask, loose))
+
+
+def rule_mask(gray: GrayImage) -> GrayImage:
+    """Binary mask for finding ruling lines: also keeps faint grey rules under noise.
+
+    ``ink_mask`` drops rules lighter than the page-wide Otsu level (35-40 % grey). Here only
+    local contrast counts: a black-hat (closing minus image) responds to dark strokes
+    thinner than its kernel, whatever the background level, and not at all to the step
+    where the paper meets the scanner lid. Light smoothing first keeps pixel noise from
+    breaking a thin line; the long thin openings that follow remove the grain let through.
+    """
+    smooth = cv2.GaussianBlur(gray, (3, 3), 0)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (_RULE_KERNEL, _RULE_KERNEL))
+    contrast = cv2.morphologyEx(smooth, cv2.MORPH_BLACKHAT, kernel)
+    _, mask = cv2.threshold(contrast, _RULE_CONTRAST, 255, cv2.THRESH_BINARY)
+    return as_gray(mask)
 
 
 def line_masks(mask: GrayImage, min_length: int) -> tuple[GrayImage, GrayImage]:

@@ -8,7 +8,9 @@ any pixel buffer is allocated, so a hostile page cannot exhaust memory.
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,8 +145,107 @@ def _check_pixels(width: int, height: int, max_page_pixels: int, number: int) ->
         )
 
 
+@dataclass(frozen=True)
+class _EmbeddedImage:
+    width: int
+    height: int
+    ppi: int
+
+
+def _page_images(path: Path, number: int, timeout_s: float) -> list[tuple[str, _EmbeddedImage]]:
+    """(type, size) of every image drawn on page ``number``, from ``pdfimages -list``."""
+    tool = shutil.which("pdfimages")
+    if tool is None:
+        return []
+    try:
+        listing = subprocess.run(
+            [tool, "-f", str(number), "-l", str(number), "-list", str(path)],
+            capture_output=True, text=True, timeout=max(1.0, timeout_s), check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ProcessingTimeoutError(
+            f"listing the images of page {number} took longer than {timeout_s:.0f} s", detail={"page": number}
+        ) from exc
+    found = []
+    for line in listing.stdout.splitlines()[2:]:
+        fields = line.split()
+        try:
+            x_ppi, y_ppi = round(float(fields[12])), round(float(fields[13]))
+            image = _EmbeddedImage(width=int(fields[3]), height=int(fields[4]), ppi=x_ppi)
+        except (IndexError, ValueError):
+            continue
+        found.append((fields[2] if abs(x_ppi - y_ppi) <= 1 else "anisotropic", image))
+    return found
+
+
+def native_scan_image(path: Path, number: int, timeout_s: float) -> _EmbeddedImage | None:
+    """The page's one embedded image, if the page is a scan drawn upright over the whole page.
+
+    Rendering such a page at another resolution resamples the scan (thin rules fade at a
+    lower dpi); reading the image at its own resolution keeps every pixel as scanned.
+    """
+    images = _page_images(path, number, timeout_s)
+    if len(images) != 1 or images[0][0] != "image":
+        return None
+    image = images[0][1]
+    low, high = _PLAUSIBLE_DPI
+    if not low <= image.ppi <= high:
+        return None
+    page_w, page_h = pdf_page_pixels(path, number, image.ppi)
+    # A rotated, cropped or partial placement would not match the page raster: render it instead.
+    if abs(page_w - image.width) > 0.02 * page_w or abs(page_h - image.height) > 0.02 * page_h:
+        return None
+    return image
+
+
+def _extract_native_image(path: Path, number: int, image: _EmbeddedImage, max_page_pixels: int,
+                          timeout_s: float) -> RasterPage | None:
+    _check_pixels(image.width, image.height, max_page_pixels, number)
+    tool = shutil.which("pdfimages")
+    if tool is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="fiscalocr-img-") as tmp:
+        try:
+            subprocess.run([tool, "-f", str(number), "-l", str(number), "-png", str(path), f"{tmp}/page"],
+                           capture_output=True, timeout=max(1.0, timeout_s), check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise ProcessingTimeoutError(
+                f"extracting the image of page {number} took longer than {timeout_s:.0f} s",
+                detail={"page": number},
+            ) from exc
+        files = sorted(Path(tmp).glob("page-*.png"))
+        if len(files) != 1:
+            return None
+        with _open_image(files[0], max_page_pixels) as loaded:
+            if loaded.size != (image.width, image.height):
+                return None
+            gray = _to_gray_array(loaded)
+    log.debug("page %d: embedded scan used at its native %d dpi", number, image.ppi)
+    return RasterPage(number=number, image=gray, dpi=image.ppi)
+
+
+def _upsample_to(page: RasterPage, dpi: int, max_page_pixels: int) -> RasterPage:
+    """Enlarge a scan below ``dpi`` to it (as rendering would); never shrink one above it.
+
+    Shrinking is what loses 1-px rules; enlarging keeps the grid and text filters working
+    at the resolution they were tuned for.
+    """
+    if page.dpi >= dpi:
+        return page
+    height, width = page.image.shape[:2]
+    new_w, new_h = round(width * dpi / page.dpi), round(height * dpi / page.dpi)
+    _check_pixels(new_w, new_h, max_page_pixels, page.number)
+    enlarged = Image.fromarray(page.image).resize((new_w, new_h), Image.Resampling.BICUBIC)
+    return RasterPage(number=page.number, image=np.asarray(enlarged, dtype=np.uint8).copy(), dpi=dpi)
+
+
 def _rasterise_pdf_page(path: Path, number: int, dpi: int, max_page_pixels: int,
                         timeout_s: float) -> RasterPage:
+    native = native_scan_image(path, number, timeout_s)
+    if native is not None:
+        page = _extract_native_image(path, number, native, max_page_pixels, timeout_s)
+        if page is not None:
+            return _upsample_to(page, dpi, max_page_pixels)
     width, height = pdf_page_pixels(path, number, dpi)
     _check_pixels(width, height, max_page_pixels, number)
     try:

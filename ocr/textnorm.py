@@ -45,6 +45,36 @@ def normalise(text: str) -> str:
     return _MANY_SPACES.sub(" ", text)
 
 
+# What dust and stray marks are read as around a cell's text. A leading "-" is kept: it can be a sign.
+_NOISE = ".·•'\"‘’“”′″`°*+,:;、。~_▪"
+_AMOUNT = re.compile(r"^-?[\d,]*\d(\.\d+)?%?$")
+_NUMERIC_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "|": "1"})
+_CJK_EDGE_NOISE = ".·•'`*"
+
+
+def strip_noise(text: str) -> str:
+    """Drop what dust was read as around a cell's text, where the rest shows it is noise.
+
+    A number with marks around it (.326.71, 60.99:, 208') keeps only the number. CJK text loses
+    ASCII dots, middle dots, stars and ticks at its ends: no label in a fiscal table starts or ends
+    with one, while real end punctuation (。 ) ] %) is left alone. Anything else is unchanged.
+    """
+    stripped = text.lstrip(_NOISE.replace("-", "")).rstrip(_NOISE + "-")
+    if stripped != text and _AMOUNT.match(stripped.replace(" ", "")):
+        return stripped
+    while len(text) > 1 and text[0] in _CJK_EDGE_NOISE and is_cjk(text[1]):
+        text = text[1:]
+    while len(text) > 1 and text[-1] in _CJK_EDGE_NOISE and is_cjk(text[-2]):
+        text = text[:-1]
+    return text
+
+
+def numeric_reading(text: str) -> str:
+    """A numeric crop's text with letters that look like digits (O, l, I) read as those digits."""
+    mapped = text.translate(_NUMERIC_LOOKALIKES)
+    return mapped if mapped != text and _AMOUNT.match(mapped.replace(" ", "")) else text
+
+
 def join_lines(lines: list[str]) -> str:
     """Join the lines of a wrapped cell: no space where a CJK character meets the break."""
     joined = ""

@@ -1,0 +1,112 @@
+"""Dust on a scan: specks are removed before OCR, blank cells stay blank, noise around numbers goes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from ocr_pages import DPI, budget_table, code_table, font, render_page
+from PIL import Image, ImageDraw
+
+from ocr.cells import drop_specks, glyph_height, read_table_cells
+from ocr.engines import OcrEngine
+from ocr.grid import find_tables, page_lines
+from ocr.textnorm import numeric_reading, strip_noise
+
+GLYPH = 30
+
+
+def _mask(text: str) -> np.ndarray:
+    """White-on-black ink of ``text`` with a wide margin, as the cell stage sees a cell."""
+    image = Image.new("L", (80 + GLYPH * len(text), GLYPH * 4), 0)
+    ImageDraw.Draw(image).text((40, GLYPH), text, fill=255, font=font(GLYPH))
+    return ((np.asarray(image, dtype=np.uint8) > 127) * 255).astype(np.uint8)
+
+
+def _components(mask: np.ndarray) -> int:
+    return int(cv2.connectedComponents(mask, connectivity=8)[0]) - 1
+
+
+def _ink_span(mask: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+
+
+def test_specks_beside_and_above_a_number_go_and_its_decimal_point_stays() -> None:
+    clean = _mask("326.71")
+    x0, y0, x1, y1 = _ink_span(clean)
+    dusty = clean.copy()
+    cv2.circle(dusty, (x0 - 12, (y0 + y1) // 2), 2, 255, -1)  # a speck before the number
+    cv2.circle(dusty, (x1 + 14, y1 - 2), 2, 255, -1)  # one after it, on the baseline
+    cv2.circle(dusty, ((x0 + x1) // 2, y0 - 12), 3, 255, -1)  # one above the line
+    above_point = [x for x in range(x0 + 4, x1 - 4) if not clean[:(y0 + y1) // 2, x - 4:x + 5].any()]
+    cv2.circle(dusty, (above_point[0], y0 + 3), 2, 255, -1)  # one high inside the line (over the point)
+    assert _components(dusty) == _components(clean) + 4
+    kept = drop_specks(dusty, glyph_height([clean]))
+    assert np.array_equal(kept, clean)
+
+
+def test_cjk_enumeration_comma_after_a_flat_glyph_stays() -> None:
+    mask = _mask("一、一般公共服务支出")
+    assert np.array_equal(drop_specks(mask, glyph_height([mask])), mask)
+
+
+def test_cell_with_only_specks_becomes_empty() -> None:
+    mask = np.zeros((60, 200), np.uint8)
+    cv2.circle(mask, (50, 30), 2, 255, -1)
+    cv2.line(mask, (120, 20), (128, 26), 255, 1)
+    assert not drop_specks(mask, GLYPH).any()
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    (".326.71", "326.71"), (":60.99", "60.99"), ("208'", "208"), ("、0.00", "0.00"), ("+0.34", "0.34"),
+    ("13-", "13"), ("100%.", "100%"), ("-4.64", "-4.64"), ("-", "-"), ("2,106.66。", "2,106.66"),
+    ("小计.", "小计"), ("·公务用车运行维护费", "公务用车运行维护费"),
+    ("基本养老保险参保率·", "基本养老保险参保率"),
+    ("长期目标2:", "长期目标2:"), ("提高居民生活水平。", "提高居民生活水平。"), ("“三公”经费", "“三公”经费"),
+    ("(含专用结余)", "(含专用结余)"), ("[2010302]一般行政管理事务", "[2010302]一般行政管理事务"),
+])
+def test_noise_around_cell_text_is_stripped(raw: str, clean: str) -> None:
+    assert strip_noise(raw) == clean
+
+
+@pytest.mark.parametrize(("raw", "clean"), [("i", "1"), ("2O10301", "2010301"), ("l,5l1.90", "1,511.90"),
+                                            ("行政", "行政"), ("i.e", "i.e")])
+def test_digit_lookalikes_in_numeric_crops(raw: str, clean: str) -> None:
+    assert numeric_reading(raw) == clean
+
+
+def _dust(image: Image.Image, count: int, seed: int) -> np.ndarray:
+    """Page with dust dots and short hairs on the paper (never touching the printed ink)."""
+    gray = np.asarray(image.convert("L"), dtype=np.uint8).copy()
+    near_ink = cv2.dilate((gray < 128).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    rng = np.random.default_rng(seed)
+    placed = 0
+    while placed < count:
+        x, y = int(rng.integers(0, gray.shape[1])), int(rng.integers(0, gray.shape[0]))
+        if near_ink[max(0, y - 8):y + 9, max(0, x - 8):x + 9].any():
+            continue
+        if rng.random() < 0.8:
+            cv2.circle(gray, (x, y), int(rng.integers(1, 3)), int(rng.integers(0, 100)), -1)
+        else:
+            dx, dy = (int(v) for v in rng.integers(-6, 7, 2))
+            cv2.line(gray, (x, y), (x + dx, y + dy), int(rng.integers(0, 100)), 1)
+        placed += 1
+    return gray
+
+
+def test_dusty_table_reads_like_a_clean_one(rapid_engine: OcrEngine) -> None:
+    page = render_page([budget_table(), code_table((120, 900))])
+    gray = _dust(page.image, 800, seed=7)
+    lines = page_lines(gray, DPI)
+    grids = find_tables(gray, DPI, lines)
+    assert len(grids) == 2
+    blanks: list[str] = []
+    for grid, spec in zip(grids, page.tables, strict=True):
+        read = {(c.row, c.col): c.text for c in read_table_cells(gray, grid, lines, rapid_engine, DPI)}
+        expected = {key: text.replace("\n", "") for key, text in spec.texts.items()}
+        numbers = {k: v for k, v in expected.items() if v[0].isdigit() or v == "-"}
+        assert {k: read[k] for k in numbers} == numbers
+        blanks.extend(text for key, text in read.items() if key not in expected)
+    assert blanks
+    assert blanks == [""] * len(blanks)

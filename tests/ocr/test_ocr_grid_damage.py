@@ -1,0 +1,104 @@
+"""Table structure survives scan damage: broken rules, no outer border, faint rules under noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pypdf
+from ocr_pages import DPI, TableSpec, blank_page, budget_table, draw_table
+from PIL import Image, ImageDraw
+
+from ocr.grid import TableGrid, find_tables
+from ocr.preprocess import rule_mask
+from ocr.rasterise import open_document, rasterise_page
+
+
+def _spans(grid: TableGrid) -> set[tuple[int, int, int, int]]:
+    return {(c.row, c.col, c.row_span, c.col_span) for c in grid.cells if c.row_span > 1 or c.col_span > 1}
+
+
+def _assert_structure(grids: list[TableGrid], spec: TableSpec) -> None:
+    assert len(grids) == 1, [g.bbox for g in grids]
+    grid = grids[0]
+    assert (grid.n_rows, grid.n_cols) == (len(spec.row_heights), len(spec.col_widths))
+    assert _spans(grid) == set(spec.spans)
+    xs = spec.col_x()
+    assert all(abs(a - b) <= 4 for a, b in zip(grid.cols, xs, strict=True))
+
+
+def _drawn(spec: TableSpec) -> np.ndarray:
+    image = blank_page()
+    draw_table(ImageDraw.Draw(image), spec)
+    return np.asarray(image, dtype=np.uint8).copy()
+
+
+def test_rules_with_long_dropouts_and_no_side_border_stay_one_table() -> None:
+    spec = budget_table(outer_left_right=False)
+    gray = _drawn(spec)
+    xs, ys = spec.col_x(), spec.row_y()
+    row_height = spec.row_heights[0]
+    # Dropouts nearly a row height long in every horizontal rule, away from the crossings, and
+    # a third of each vertical rule's edge in one row: without bridging the table falls apart.
+    for index, y in enumerate(ys):
+        for c in range(len(xs) - 1):
+            start = xs[c] + 60 + (index * 37) % 80
+            gray[y - 3:y + 4, start:start + row_height - 6] = 255
+    for index, x in enumerate(xs[1:-1]):
+        y = ys[2 + index % 3]
+        gray[y + 18:y + 38, x - 3:x + 4] = 255
+    _assert_structure(find_tables(gray, DPI), spec)
+
+
+def test_merged_cell_edge_without_rule_is_not_split_by_aligned_strokes() -> None:
+    spec = budget_table()
+    gray = _drawn(spec)
+    xs, ys = spec.col_x(), spec.row_y()
+    # Glyph-like strokes standing on the missing boundary under the 收入 header span: short,
+    # thick, touching neither end of the edge together.
+    x = xs[1]
+    gray[ys[0] + 6:ys[0] + 30, x - 2:x + 2] = 0
+    _assert_structure(find_tables(gray, DPI), spec)
+
+
+def test_faint_grey_rules_under_noise_are_found() -> None:
+    spec = budget_table()
+    drawn = _drawn(spec)
+    rng = np.random.default_rng(7)
+    # 38 % grey ink on slightly grey paper, with sigma-10 scanner noise.
+    faint = np.where(drawn < 128, 158.0, 232.0) + rng.normal(0.0, 10.0, drawn.shape)
+    gray = np.clip(faint, 0, 255).astype(np.uint8)
+    _assert_structure(find_tables(gray, DPI), spec)
+
+
+def test_paper_edge_on_a_white_canvas_is_not_a_rule() -> None:
+    gray = np.full((400, 400), 255, dtype=np.uint8)
+    gray[40:360, 40:360] = 225  # grey paper after deskew onto a white canvas
+    assert int(np.count_nonzero(rule_mask(gray))) == 0
+    gray[200, 60:340] = 150  # a faint rule on that paper is kept
+    assert int(np.count_nonzero(rule_mask(gray)[195:206, 60:340])) >= 250
+
+
+def test_scanned_pdf_page_is_read_at_its_native_resolution(tmp_path: Path) -> None:
+    scan = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
+    ImageDraw.Draw(scan).line([(100, 300), (1100, 300)], fill=0, width=1)
+    pdf = tmp_path / "scan.pdf"
+    scan.save(pdf, resolution=150.0)
+    page = rasterise_page(open_document(pdf, 10), 1, 100, 60_000_000, 30.0)
+    assert page.dpi == 150  # not shrunk to the requested 100 dpi
+    assert page.image.shape == (1754, 1240)
+    assert int(page.image[300, 100:1100].max()) < 128  # the 1-px rule is intact, not resampled
+    enlarged = rasterise_page(open_document(pdf, 10), 1, 300, 60_000_000, 30.0)
+    assert enlarged.dpi == 300  # a low-resolution scan is enlarged, as rendering would
+    assert enlarged.image.shape == (3508, 2480)
+
+
+def test_vector_pdf_page_is_rendered_at_the_requested_dpi(tmp_path: Path) -> None:
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    pdf = tmp_path / "vector.pdf"
+    with pdf.open("wb") as handle:
+        writer.write(handle)
+    page = rasterise_page(open_document(pdf, 10), 1, 100, 60_000_000, 30.0)
+    assert page.dpi == 100
+    assert abs(page.image.shape[1] - round(595 / 72 * 100)) <= 1
