@@ -205,23 +205,38 @@ def _extract_native_image(path: Path, number: int, image: _EmbeddedImage, max_pa
     if tool is None:
         return None
     with tempfile.TemporaryDirectory(prefix="fiscalocr-img-") as tmp:
-        try:
-            subprocess.run([tool, "-f", str(number), "-l", str(number), "-png", str(path), f"{tmp}/page"],
-                           capture_output=True, timeout=max(1.0, timeout_s), check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise ProcessingTimeoutError(
-                f"extracting the image of page {number} took longer than {timeout_s:.0f} s",
-                detail={"page": number},
-            ) from exc
-        files = sorted(Path(tmp).glob("page-*.png"))
-        if len(files) != 1:
+        # '-all' writes JPEG/JPEG2000 streams as stored (milliseconds); '-png' re-encodes a page-sized
+        # PNG (seconds). Encodings PIL cannot open (JBIG2, CCITT) are asked for again as PNG.
+        extracted = _run_pdfimages(tool, path, number, "-all", Path(tmp), timeout_s=timeout_s)
+        if extracted is not None and extracted.suffix.lower() not in _PIL_READABLE:
+            extracted = _run_pdfimages(tool, path, number, "-png", Path(tmp) / "png", timeout_s=timeout_s)
+        if extracted is None:
             return None
-        with _open_image(files[0], max_page_pixels) as loaded:
+        with _open_image(extracted, max_page_pixels) as loaded:
             if loaded.size != (image.width, image.height):
                 return None
             gray = _to_gray_array(loaded)
     log.debug("page %d: embedded scan used at its native %d dpi", number, image.ppi)
     return RasterPage(number=number, image=gray, dpi=image.ppi)
+
+
+_PIL_READABLE = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".jp2", ".pbm", ".pgm", ".ppm"}
+
+
+def _run_pdfimages(tool: str, path: Path, number: int, mode: str, out_dir: Path, *,
+                   timeout_s: float) -> Path | None:
+    """The one image of page ``number`` written by pdfimages in ``mode``, or None."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run([tool, "-f", str(number), "-l", str(number), mode, str(path), f"{out_dir}/page"],
+                       capture_output=True, timeout=max(1.0, timeout_s), check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise ProcessingTimeoutError(
+            f"extracting the image of page {number} took longer than {timeout_s:.0f} s",
+            detail={"page": number},
+        ) from exc
+    files = sorted(f for f in out_dir.glob("page-*") if f.is_file())
+    return files[0] if len(files) == 1 else None
 
 
 def _upsample_to(page: RasterPage, dpi: int, max_page_pixels: int) -> RasterPage:
