@@ -23,19 +23,29 @@ _PROBLEM_RULES = {
 }
 
 
+# informational problems that recur once per row: one finding per table, not one per row
+_FOLDED = {"repeated_header", "repeated_total"}
+
+
 def _problems(ctx: Context) -> Iterator[Finding]:
     for sheet in ctx.sheets:
+        folded: dict[str, list[str]] = {}
         for code, message, cells in sheet.problems:
-            rid, severity, en = _PROBLEM_RULES.get(code, ("T.STRUCT", "warning", code))
-            yield Finding(
-                rule=rid,
-                severity=severity,
-                message=message,
-                message_en=en,
-                table=sheet.id,
-                form=sheet.table.form,
-                cells=cells,
-            )
+            if code in _FOLDED:
+                folded.setdefault(code, []).append(message)
+                continue
+            yield _problem_finding(sheet.id, sheet.table.form, code, message, cells)
+        for code, messages in folded.items():
+            yield _problem_finding(sheet.id, sheet.table.form, code, "；".join(messages), [])
+
+
+def _problem_finding(
+    table: str, form: str | None, code: str, message: str, cells: list[tuple[int, int]]
+) -> Finding:
+    rid, severity, en = _PROBLEM_RULES.get(code, ("T.STRUCT", "warning", code))
+    return Finding(
+        rule=rid, severity=severity, message=message, message_en=en, table=table, form=form, cells=cells
+    )
 
 
 def _unreadable(ctx: Context) -> Iterator[Finding]:
