@@ -51,7 +51,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "unsupported_media_type": 415,
     "validation_error": 422,
     "too_many_jobs": 429,
-    "fiscal_unavailable": 503,
     "service_unavailable": 503,
     "service_busy": 503,
     "webhook_secret_missing": 422,
