@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from ocr.dashes import dashed_lines
 from ocr.engines.base import GrayImage
 from ocr.preprocess import as_gray, ink_mask, rule_mask
 
@@ -105,13 +106,20 @@ def page_lines(gray: GrayImage, dpi: int) -> PageLines:
     rules = rule_mask(gray)
     length = line_length_threshold(gray.shape, dpi)
     gap = max(4, round(dpi * 0.04))
+    rule_h = _extract_lines(rules, length, gap, horizontal=True)
+    rule_v = _extract_lines(rules, length, gap, horizontal=False)
+    # Each direction's dashes are judged beside the other direction's rules, dashed ones
+    # included, so find horizontals once more after the verticals they cross.
+    dashed_h = dashed_lines(rules, rule_v, dpi, length, horizontal=True)
+    dashed_v = dashed_lines(rules, as_gray(cv2.bitwise_or(rule_h, dashed_h)), dpi, length, horizontal=False)
+    dashed_h = dashed_lines(rules, as_gray(cv2.bitwise_or(rule_v, dashed_v)), dpi, length, horizontal=True)
     return PageLines(
         ink=ink,
         horizontal=_extract_lines(ink, length, gap, horizontal=True),
         vertical=_extract_lines(ink, length, gap, horizontal=False),
         min_line=length,
-        rule_horizontal=_extract_lines(rules, length, gap, horizontal=True),
-        rule_vertical=_extract_lines(rules, length, gap, horizontal=False),
+        rule_horizontal=as_gray(cv2.bitwise_or(rule_h, dashed_h)),
+        rule_vertical=as_gray(cv2.bitwise_or(rule_v, dashed_v)),
     )
 
 

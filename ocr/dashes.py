@@ -1,0 +1,181 @@
+"""Find ruling lines that a scan broke into short dashes.
+
+Long-kernel morphology (``ocr.grid``) needs runs of about 3 mm; a faint rule under noise,
+a rule printed dashed, or one with many dropouts falls apart into runs shorter than that,
+and a short cell edge (a header row, a narrow code column) may have no long run at all.
+Such a rule is still obvious to a reader: thin strokes on one line, with short gaps and
+empty paper on both sides. Glyph strokes are thin too, but a character has other strokes
+right beside them, and stacked characters leave longer gaps than a broken rule does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ocr.engines.base import GrayImage
+from ocr.preprocess import as_gray
+
+# Share of a flank (the paper just beside a dash) that may hold ink: specks and the end of a
+# crossing rule, but not the other strokes of a character.
+_MAX_FLANK_INK = 0.06
+# Share of a chain's length its dashes must cover.
+_MIN_COVERAGE = 0.4
+_MIN_DASHES = 3
+_GAP_PER_DASH = 1.5
+# A single-cell edge (too short for a long chain) must be drawn along most of its length
+# and with nothing at all beside it.
+_MIN_EDGE_COVERAGE = 0.6
+_MAX_EDGE_FLANK_INK = 0.02
+
+
+@dataclass(frozen=True)
+class _Dash:
+    pos: int  # across the line
+    start: int  # along the line
+    end: int
+    width: int
+
+
+@dataclass(frozen=True)
+class DashGeometry:
+    """Sizes in pixels, all derived from the resolution."""
+
+    shortest: int  # shortest dash kept
+    thickest: int  # widest dash kept (rules are 1-3 px at print size)
+    flank: int  # width of the paper checked beside a dash
+    clearance: int  # distance from the dash where that check starts
+    longest_gap: int  # largest gap inside one rule
+    tolerance: int  # drift across the line allowed along a chain
+    end_gap: int  # largest gap between a cell edge's strokes and the rules it joins
+
+    @classmethod
+    def for_dpi(cls, dpi: int) -> DashGeometry:
+        return cls(shortest=max(6, round(dpi * 0.025)), thickest=max(4, round(dpi * 0.027)),
+                   flank=max(5, round(dpi * 0.03)), clearance=max(2, round(dpi * 0.008)),
+                   longest_gap=max(10, round(dpi * 0.1)), tolerance=max(2, round(dpi * 0.01)),
+                   end_gap=max(10, round(dpi * 0.1)))
+
+
+def dashed_lines(mask: GrayImage, crossing: GrayImage, dpi: int, min_length: int, *,
+                 horizontal: bool) -> GrayImage:
+    """Mask of the rules (solid lines drawn in) rebuilt from chains of isolated dashes.
+
+    ``mask`` is the page's binary ink (or rule) mask, ``crossing`` the long lines of the
+    other direction, which are ignored when judging whether a dash stands alone.
+    """
+    geometry = DashGeometry.for_dpi(dpi)
+    work = mask if horizontal else np.ascontiguousarray(mask.T)
+    other = crossing if horizontal else np.ascontiguousarray(crossing.T)
+    # Crossing rules (and the ragged ink around them) are not a character's strokes. Only long
+    # ones: the cross stroke of 十 joined to its neighbour's may pass the long-line filter.
+    around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
+    long_crossing = cv2.dilate(_long_runs(other, 2 * min_length), around)
+    clear = as_gray(cv2.bitwise_and(work, cv2.bitwise_not(long_crossing)))
+    dashes = [d for d in _dashes(work, geometry) if _isolated(d, clear, geometry)]
+    out = np.zeros_like(work)
+    for chain in _chains(dashes, geometry):
+        if _is_rule(chain, other, clear, geometry, min_length):
+            # One pixel wide at the chain's centre line: the dashes' boxes are ragged and would
+            # make the table's rules look thicker than they are; solid parts keep their own width.
+            pos = round(float(np.median([d.pos for d in chain])))
+            out[pos, chain[0].start:chain[-1].end] = 255
+    return out if horizontal else np.ascontiguousarray(out.T)
+
+
+def _long_runs(crossing: GrayImage, min_extent: int) -> GrayImage:
+    """The crossing lines (running down the rows of ``crossing``) at least ``min_extent`` long."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(crossing, connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_HEIGHT] >= min_extent
+    return as_gray(np.where(keep[labels], 255, 0).astype(np.uint8))
+
+
+def _is_rule(chain: list[_Dash], crossing: GrayImage, clear: GrayImage, geometry: DashGeometry,
+             min_length: int) -> bool:
+    """A long chain of dashes, or a shorter one closing a cell between two crossing rules.
+
+    A one-row edge (a narrow code column, a header row) is shorter than any long-line
+    kernel; it counts when its strokes run nearly from one rule to the next and stand
+    entirely alone. The stem of a character such as 十 in a short row comes close to both
+    rules too, but leaves a wider margin and has its crossing stroke beside it.
+    """
+    length = chain[-1].end - chain[0].start
+    covered = sum(d.end - d.start for d in chain)
+    if covered < _MIN_COVERAGE * length:
+        return False
+    if length >= min_length and len(chain) >= _MIN_DASHES:
+        return True
+    # One or two strokes: only as a rule drawn along most of its length with nothing beside it,
+    # long enough on its own or closing a cell between two crossing rules.
+    if not all(_isolated(d, clear, geometry, _MAX_EDGE_FLANK_INK) for d in chain):
+        return False
+    if length >= min_length:
+        return covered >= _MIN_EDGE_COVERAGE * length
+    before = _distance_to_rule(chain[0].pos, chain[0].start, -1, crossing, geometry)
+    after = _distance_to_rule(chain[-1].pos, chain[-1].end, 1, crossing, geometry)
+    if before is None or after is None:
+        return False
+    span = length + before + after
+    # Shorter than a line of text: the ragged edge of a thick crossing rule, not a cell edge.
+    if span < min_length // 2:
+        return False
+    return covered >= _MIN_EDGE_COVERAGE * span
+
+
+def _distance_to_rule(pos: int, end: int, direction: int, crossing: GrayImage,
+                      geometry: DashGeometry) -> int | None:
+    """Distance from ``end`` to a crossing rule (``direction`` -1: before it), if one is near."""
+    band = crossing[max(0, pos - geometry.tolerance):pos + geometry.tolerance + 1]
+    # From a little inside the stroke (it may run into or through the rule) outwards.
+    for step in range(-geometry.thickest, geometry.end_gap + 1):
+        at = end - step if direction < 0 else end - 1 + step
+        if 0 <= at < band.shape[1] and band[:, at].any():
+            return max(0, step)
+    return None
+
+
+def _dashes(work: GrayImage, geometry: DashGeometry) -> list[_Dash]:
+    """Thin horizontal runs at least ``shortest`` long (the image is transposed for verticals)."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (geometry.shortest, 1))
+    runs = cv2.morphologyEx(work, cv2.MORPH_OPEN, kernel)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    return [_Dash(pos=int(y + h // 2), start=int(x), end=int(x + w), width=int(h))
+            for x, y, w, h, _ in stats[1:] if h <= geometry.thickest]
+
+
+def _isolated(dash: _Dash, clear: GrayImage, geometry: DashGeometry,
+              max_ink: float = _MAX_FLANK_INK) -> bool:
+    """Paper on both sides: a rule dash has none of a character's neighbouring strokes."""
+    half = dash.width // 2 + geometry.clearance
+    above = clear[max(0, dash.pos - half - geometry.flank):max(0, dash.pos - half), dash.start:dash.end]
+    below = clear[dash.pos + half + 1:dash.pos + half + 1 + geometry.flank, dash.start:dash.end]
+    if above.size == 0 or below.size == 0:
+        return False
+    return float((above > 0).mean()) <= max_ink and float((below > 0).mean()) <= max_ink
+
+
+def _chains(dashes: list[_Dash], geometry: DashGeometry) -> list[list[_Dash]]:
+    """Dashes on one line with gaps no longer than ``longest_gap``, in order along it."""
+    chains: list[list[_Dash]] = []
+    open_chains: list[list[_Dash]] = []
+    for dash in sorted(dashes, key=lambda d: d.start):
+        target = None
+        for chain in open_chains:
+            last = chain[-1]
+            gap = dash.start - last.end
+            # A gap longer than the dashes beside it is paper, not a dropout: this keeps
+            # a solid rule from growing through noise grain past its end.
+            longest = min(geometry.longest_gap, _GAP_PER_DASH * max(last.end - last.start, dash.end - dash.start))
+            if abs(last.pos - dash.pos) <= geometry.tolerance and gap <= longest:
+                target = chain
+                break
+        if target is None:
+            target = []
+            open_chains.append(target)
+            chains.append(target)
+        target.append(dash)
+        open_chains = [c for c in open_chains if dash.start - c[-1].end <= geometry.longest_gap]
+    return chains
