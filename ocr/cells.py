@@ -56,14 +56,19 @@ def clean_ink(lines: PageLines, box: Box, line_width: int) -> tuple[GrayImage, G
 
 
 def _drop_border_stubs(mask: GrayImage, thin: int) -> GrayImage:
-    """Remove thin slivers hugging the crop edge (what is left of a ruling line)."""
+    """Remove thin slivers hugging the crop edge (what is left of a ruling line).
+
+    A sliver of a slightly skewed rule may stand a pixel or two inside the crop; it still
+    hugs the edge, and left in place it stretches the text line around it.
+    """
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     height, width = mask.shape[:2]
+    near = max(1, thin // 2)
     out = mask.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
-        touches_x = x == 0 or x + w >= width
-        touches_y = y == 0 or y + h >= height
+        touches_x = x <= near or x + w >= width - near
+        touches_y = y <= near or y + h >= height - near
         sliver = (touches_x and w <= thin) or (touches_y and h <= thin)
         if sliver:
             out[labels == label] = 0
@@ -114,6 +119,40 @@ def drop_specks(mask: GrayImage, glyph: int) -> GrayImage:
     core = comps[~small]
     bands = _text_bands(core)
     drop = [index + 1 for index in np.flatnonzero(small) if not _on_line(comps[index], bands, core, glyph)]
+    if not drop:
+        return mask
+    out = mask.copy()
+    out[np.isin(labels, drop)] = 0
+    return out
+
+
+# Share of the crop's height (width) a remnant of a vertical (horizontal) rule runs along.
+_REMNANT_SPAN = 0.75
+
+
+def drop_rule_remnants(mask: GrayImage, glyph: int, thin: int) -> GrayImage:
+    """Remove what is left of a ruling line along the crop edge: long, stroke-thin, hugging it.
+
+    The corner where a broken rule meets a crossing one leaves an L of two thin strokes in a
+    corner of the crop, which is no sliver; read, it becomes a stray dash or 丨 beside the text, and it stretches the text
+    line so that a decimal point looks like dust. It runs along most of the edge it hugs, as no
+    glyph beside the edge does.
+    """
+    if glyph <= 0 or not mask.any():
+        return mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    height, width = mask.shape[:2]
+    drop = []
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area > thin * (w + h):
+            continue  # not made of thin strokes
+        side = x <= thin or x + w >= width - thin
+        top_or_bottom = y <= thin or y + h >= height - thin
+        along_side = side and h >= _REMNANT_SPAN * height
+        along_top = top_or_bottom and w >= _REMNANT_SPAN * width
+        if along_side or along_top or (side and top_or_bottom and max(w, h) >= 0.5 * glyph):
+            drop.append(label)
     if not drop:
         return mask
     out = mask.copy()
@@ -267,7 +306,7 @@ def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine
     glyph = glyph_height([mask for _, _, mask, _ in cleaned])
     found: list[tuple[GridCell, Box, GrayImage, GrayImage, list[Box]]] = []
     for cell, box, dusty, rules in cleaned:
-        mask = drop_specks(dusty, glyph)
+        mask = drop_specks(drop_rule_remnants(dusty, glyph, table.line_width + 2), glyph)
         found.append((cell, box, mask, rules, split_lines(mask, dpi)))
     heights = [b[3] - b[1] for *_, boxes in found for b in boxes]
     min_height = round(0.8 * float(np.median(heights))) if heights else 0
