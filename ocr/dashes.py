@@ -10,7 +10,7 @@ right beside them, and stacked characters leave longer gaps than a broken rule d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -25,6 +25,8 @@ _MAX_FLANK_INK = 0.06
 _MIN_COVERAGE = 0.4
 _MIN_DASHES = 3
 _GAP_PER_DASH = 1.5
+# Longest gap inside a rule as a share of the row height (a merged cell's gap is a whole row).
+_GAP_PER_ROW = 0.6
 # A single-cell edge (too short for a long chain) must be drawn along most of its length
 # and with nothing at all beside it.
 _MIN_EDGE_COVERAGE = 0.6
@@ -58,15 +60,23 @@ class DashGeometry:
                    longest_gap=max(10, round(dpi * 0.1)), tolerance=max(2, round(dpi * 0.01)),
                    end_gap=max(10, round(dpi * 0.1)))
 
+    def within_rows(self, row_pitch: int | None) -> DashGeometry:
+        if not row_pitch:
+            return self
+        cap = max(self.shortest, round(_GAP_PER_ROW * row_pitch))
+        return replace(self, longest_gap=min(self.longest_gap, cap), end_gap=min(self.end_gap, cap))
+
 
 def dashed_lines(mask: GrayImage, crossing: GrayImage, dpi: int, min_length: int, *,
-                 horizontal: bool) -> GrayImage:
+                 horizontal: bool, row_pitch: int | None = None) -> GrayImage:
     """Mask of the rules (solid lines drawn in) rebuilt from chains of isolated dashes.
 
     ``mask`` is the page's binary ink (or rule) mask, ``crossing`` the long lines of the
     other direction, which are ignored when judging whether a dash stands alone.
+    ``row_pitch`` (the table's row height, if known) caps the gaps: a merged cell leaves a
+    gap of a whole row in a rule, which must not be bridged, whatever the resolution says.
     """
-    geometry = DashGeometry.for_dpi(dpi)
+    geometry = DashGeometry.for_dpi(dpi).within_rows(row_pitch)
     work = mask if horizontal else np.ascontiguousarray(mask.T)
     other = crossing if horizontal else np.ascontiguousarray(crossing.T)
     # Crossing rules (and the ragged ink around them) are not a character's strokes. Only long

@@ -110,9 +110,12 @@ def page_lines(gray: GrayImage, dpi: int) -> PageLines:
     rule_v = _extract_lines(rules, length, gap, horizontal=False)
     # Each direction's dashes are judged beside the other direction's rules, dashed ones
     # included, so find horizontals once more after the verticals they cross.
-    dashed_h = dashed_lines(rules, rule_v, dpi, length, horizontal=True)
-    dashed_v = dashed_lines(rules, as_gray(cv2.bitwise_or(rule_h, dashed_h)), dpi, length, horizontal=False)
-    dashed_h = dashed_lines(rules, as_gray(cv2.bitwise_or(rule_v, dashed_v)), dpi, length, horizontal=True)
+    pitch = _row_pitch(_segments(rule_h, True), max(4, round(dpi * 0.02)), dpi)
+    dashed_h = dashed_lines(rules, rule_v, dpi, length, horizontal=True, row_pitch=pitch)
+    dashed_v = dashed_lines(rules, as_gray(cv2.bitwise_or(rule_h, dashed_h)), dpi, length, horizontal=False,
+                            row_pitch=pitch)
+    dashed_h = dashed_lines(rules, as_gray(cv2.bitwise_or(rule_v, dashed_v)), dpi, length, horizontal=True,
+                            row_pitch=pitch)
     return PageLines(
         ink=ink,
         horizontal=_extract_lines(ink, length, gap, horizontal=True),
