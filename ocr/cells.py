@@ -134,9 +134,9 @@ def drop_rule_remnants(mask: GrayImage, glyph: int, thin: int) -> GrayImage:
     """Remove what is left of a ruling line along the crop edge: long, stroke-thin, hugging it.
 
     The corner where a broken rule meets a crossing one leaves an L of two thin strokes in a
-    corner of the crop, which is no sliver; read, it becomes a stray dash or 丨 beside the text, and it stretches the text
-    line so that a decimal point looks like dust. It runs along most of the edge it hugs, as no
-    glyph beside the edge does.
+    corner of the crop, which is no sliver; read, it becomes a stray dash or 丨 beside the
+    text, and it stretches the text line so that a decimal point looks like dust. It runs along
+    most of the edge it hugs, or sits in a corner, as no glyph beside the edge does.
     """
     if glyph <= 0 or not mask.any():
         return mask

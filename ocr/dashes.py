@@ -178,7 +178,8 @@ def _chains(dashes: list[_Dash], geometry: DashGeometry) -> list[list[_Dash]]:
             gap = dash.start - last.end
             # A gap longer than the dashes beside it is paper, not a dropout: this keeps
             # a solid rule from growing through noise grain past its end.
-            longest = min(geometry.longest_gap, _GAP_PER_DASH * max(last.end - last.start, dash.end - dash.start))
+            beside = max(last.end - last.start, dash.end - dash.start)
+            longest = min(geometry.longest_gap, _GAP_PER_DASH * beside)
             if abs(last.pos - dash.pos) <= geometry.tolerance and gap <= longest:
                 target = chain
                 break
