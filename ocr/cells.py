@@ -13,7 +13,9 @@ every cell goes to the engine in one batch.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -64,14 +66,22 @@ def _drop_border_stubs(mask: GrayImage, thin: int) -> GrayImage:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     height, width = mask.shape[:2]
     near = max(1, thin // 2)
-    out = mask.copy()
+    drop = []
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         touches_x = x <= near or x + w >= width - near
         touches_y = y <= near or y + h >= height - near
-        sliver = (touches_x and w <= thin) or (touches_y and h <= thin)
-        if sliver:
-            out[labels == label] = 0
+        if (touches_x and w <= thin) or (touches_y and h <= thin):
+            drop.append(label)
+    return _without(mask, labels, drop)
+
+
+def _without(mask: GrayImage, labels: npt.NDArray[Any], drop: Sequence[int | np.integer[Any]]) -> GrayImage:
+    """``mask`` with the connected components labelled ``drop`` erased (a copy if any)."""
+    if not drop:
+        return mask
+    out = mask.copy()
+    out[np.isin(labels, np.asarray(drop, dtype=np.int64))] = 0
     return out
 
 
@@ -119,11 +129,7 @@ def drop_specks(mask: GrayImage, glyph: int) -> GrayImage:
     core = comps[~small]
     bands = _text_bands(core)
     drop = [index + 1 for index in np.flatnonzero(small) if not _on_line(comps[index], bands, core, glyph)]
-    if not drop:
-        return mask
-    out = mask.copy()
-    out[np.isin(labels, drop)] = 0
-    return out
+    return _without(mask, labels, drop)
 
 
 # Share of the crop's height (width) a remnant of a vertical (horizontal) rule runs along.
@@ -153,11 +159,7 @@ def drop_rule_remnants(mask: GrayImage, glyph: int, thin: int) -> GrayImage:
         along_top = top_or_bottom and w >= _REMNANT_SPAN * width
         if along_side or along_top or (side and top_or_bottom and max(w, h) >= 0.5 * glyph):
             drop.append(label)
-    if not drop:
-        return mask
-    out = mask.copy()
-    out[np.isin(labels, drop)] = 0
-    return out
+    return _without(mask, labels, drop)
 
 
 def _is_dash(comp: npt.NDArray[np.int32], glyph: int) -> bool:

@@ -67,6 +67,23 @@ class DashGeometry:
         return replace(self, longest_gap=min(self.longest_gap, cap), end_gap=min(self.end_gap, cap))
 
 
+def dashed_rules(mask: GrayImage, rule_h: GrayImage, rule_v: GrayImage, dpi: int, min_length: int, *,
+                 row_pitch: int | None = None) -> tuple[GrayImage, GrayImage]:
+    """Horizontal and vertical rules rebuilt from dashes, beside the long rules already found.
+
+    Each direction's dashes are judged beside the other direction's rules, dashed ones
+    included, so the horizontals are judged once more after the verticals they cross; the
+    candidate strokes of each direction are found only once.
+    """
+    geometry = DashGeometry.for_dpi(dpi).within_rows(row_pitch)
+    across = _Direction(mask, geometry, horizontal=True)
+    down = _Direction(mask, geometry, horizontal=False)
+    first_h = across.rules(rule_v, min_length)
+    dashed_v = down.rules(as_gray(cv2.bitwise_or(rule_h, first_h)), min_length)
+    dashed_h = across.rules(as_gray(cv2.bitwise_or(rule_v, dashed_v)), min_length)
+    return dashed_h, dashed_v
+
+
 def dashed_lines(mask: GrayImage, crossing: GrayImage, dpi: int, min_length: int, *,
                  horizontal: bool, row_pitch: int | None = None) -> GrayImage:
     """Mask of the rules (solid lines drawn in) rebuilt from chains of isolated dashes.
@@ -77,22 +94,35 @@ def dashed_lines(mask: GrayImage, crossing: GrayImage, dpi: int, min_length: int
     gap of a whole row in a rule, which must not be bridged, whatever the resolution says.
     """
     geometry = DashGeometry.for_dpi(dpi).within_rows(row_pitch)
-    work = mask if horizontal else np.ascontiguousarray(mask.T)
-    other = crossing if horizontal else np.ascontiguousarray(crossing.T)
-    # Crossing rules (and the ragged ink around them) are not a character's strokes. Only long
-    # ones: the cross stroke of 十 joined to its neighbour's may pass the long-line filter.
-    around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
-    long_crossing = cv2.dilate(_long_runs(other, 2 * min_length), around)
-    clear = as_gray(cv2.bitwise_and(work, cv2.bitwise_not(long_crossing)))
-    dashes = [d for d in _dashes(work, geometry) if _isolated(d, clear, geometry)]
-    out = np.zeros_like(work)
-    for chain in _chains(dashes, geometry):
-        if _is_rule(chain, other, clear, geometry, min_length):
-            # One pixel wide at the chain's centre line: the dashes' boxes are ragged and would
-            # make the table's rules look thicker than they are; solid parts keep their own width.
-            pos = round(float(np.median([d.pos for d in chain])))
-            out[pos, chain[0].start:chain[-1].end] = 255
-    return out if horizontal else np.ascontiguousarray(out.T)
+    return _Direction(mask, geometry, horizontal=horizontal).rules(crossing, min_length)
+
+
+class _Direction:
+    """One direction's candidate strokes, in a frame where that direction runs along the rows."""
+
+    def __init__(self, mask: GrayImage, geometry: DashGeometry, *, horizontal: bool) -> None:
+        self.horizontal = horizontal
+        self.geometry = geometry
+        self.work = mask if horizontal else np.ascontiguousarray(mask.T)
+        self.candidates = _dashes(self.work, geometry)
+
+    def rules(self, crossing: GrayImage, min_length: int) -> GrayImage:
+        geometry = self.geometry
+        other = crossing if self.horizontal else np.ascontiguousarray(crossing.T)
+        # Crossing rules (and the ragged ink around them) are not a character's strokes. Only long
+        # ones: the cross stroke of 十 joined to its neighbour's may pass the long-line filter.
+        around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
+        long_crossing = cv2.dilate(_long_runs(other, 2 * min_length), around)
+        clear = as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(long_crossing)))
+        dashes = [d for d in self.candidates if _isolated(d, clear, geometry)]
+        out = np.zeros_like(self.work)
+        for chain in _chains(dashes, geometry):
+            if _is_rule(chain, other, clear, geometry, min_length):
+                # One pixel wide at the chain's centre line: the dashes' boxes are ragged and would
+                # make the table's rules look thicker than they are; solid parts keep their own width.
+                pos = round(float(np.median([d.pos for d in chain])))
+                out[pos, chain[0].start:chain[-1].end] = 255
+        return out if self.horizontal else np.ascontiguousarray(out.T)
 
 
 def _long_runs(crossing: GrayImage, min_extent: int) -> GrayImage:

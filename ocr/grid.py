@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from ocr.dashes import dashed_lines
+from ocr.dashes import dashed_rules
 from ocr.engines.base import GrayImage
 from ocr.preprocess import as_gray, ink_mask, rule_mask
 
@@ -83,6 +83,11 @@ class PageLines:
     rule_vertical: GrayImage | None = None
 
 
+def _tolerance(dpi: int) -> int:
+    """How far apart (px) two line positions may be and still be one line."""
+    return max(4, round(dpi * 0.02))
+
+
 def line_length_threshold(shape: tuple[int, ...], dpi: int) -> int:
     """Shortest ink run treated as a ruling line: ~6 mm, but never more than 1/25 of the page."""
     height, width = shape[:2]
@@ -108,14 +113,8 @@ def page_lines(gray: GrayImage, dpi: int) -> PageLines:
     gap = max(4, round(dpi * 0.04))
     rule_h = _extract_lines(rules, length, gap, horizontal=True)
     rule_v = _extract_lines(rules, length, gap, horizontal=False)
-    # Each direction's dashes are judged beside the other direction's rules, dashed ones
-    # included, so find horizontals once more after the verticals they cross.
-    pitch = _row_pitch(_segments(rule_h, True), max(4, round(dpi * 0.02)), dpi)
-    dashed_h = dashed_lines(rules, rule_v, dpi, length, horizontal=True, row_pitch=pitch)
-    dashed_v = dashed_lines(rules, as_gray(cv2.bitwise_or(rule_h, dashed_h)), dpi, length, horizontal=False,
-                            row_pitch=pitch)
-    dashed_h = dashed_lines(rules, as_gray(cv2.bitwise_or(rule_v, dashed_v)), dpi, length, horizontal=True,
-                            row_pitch=pitch)
+    pitch = _row_pitch(_segments(rule_h, True), _tolerance(dpi), dpi)
+    dashed_h, dashed_v = dashed_rules(rules, rule_h, rule_v, dpi, length, row_pitch=pitch)
     return PageLines(
         ink=ink,
         horizontal=_extract_lines(ink, length, gap, horizontal=True),
@@ -460,7 +459,7 @@ def _build_table(group: _LineGroup, lines: PageLines, tol: int) -> TableGrid | N
 def find_tables(gray: GrayImage, dpi: int, lines: PageLines | None = None) -> list[TableGrid]:
     """Every ruled table on the page, top to bottom then left to right."""
     lines = lines or page_lines(gray, dpi)
-    tol = max(4, round(dpi * 0.02))
+    tol = _tolerance(dpi)
     tables = []
     for group in _table_groups(lines, tol, dpi):
         table = _build_table(group, lines, tol)
