@@ -31,6 +31,9 @@ _GAP_PER_ROW = 0.6
 # and with nothing at all beside it.
 _MIN_EDGE_COVERAGE = 0.6
 _MAX_EDGE_FLANK_INK = 0.02
+# Ink on both flanks of a short run that marks it as a character's stem, not a piece of rule:
+# well above the isolation limit, as text may come close to one side of a rule.
+_GLYPH_FLANK_INK = 0.12
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,45 @@ def dashed_rules(mask: GrayImage, rule_h: GrayImage, rule_v: GrayImage, dpi: int
     return dashed_h, dashed_v
 
 
+def drop_glyph_stems(pieces: GrayImage, mask: GrayImage, crossing: GrayImage, dpi: int,
+                     min_length: int, *, horizontal: bool) -> GrayImage:
+    """``pieces`` without the runs shorter than a rule that have a character's strokes on both sides.
+
+    Line finding bridges short collinear runs into rules. A glyph stem (the 禾 of 科) standing
+    just past the end of a rule, in a cell the rule does not divide, would be bridged onto it
+    and split the merged cell. Unlike the pieces of a broken rule, it has ink right beside it.
+    """
+    geometry = DashGeometry.for_dpi(dpi)
+    work = pieces if horizontal else np.ascontiguousarray(pieces.T)
+    ink = mask if horizontal else np.ascontiguousarray(mask.T)
+    other = crossing if horizontal else np.ascontiguousarray(crossing.T)
+    around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
+    long_crossing = cv2.dilate(_long_runs(other, 2 * min_length), around)
+    clear = as_gray(cv2.bitwise_and(ink, cv2.bitwise_not(long_crossing)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(work, connectivity=8)
+    drop = np.zeros(count, dtype=bool)
+    for index in range(1, count):
+        x, y, w, h, _area = stats[index]
+        if w >= min_length or h > geometry.thickest:
+            continue
+        stem = _Dash(pos=int(y + h // 2), start=int(x), end=int(x + w), width=int(h))
+        drop[index] = _flanked(stem, clear, geometry)
+    if not drop.any():
+        return pieces
+    kept = as_gray(np.where(drop[labels], 0, work).astype(np.uint8))
+    return kept if horizontal else np.ascontiguousarray(kept.T)
+
+
+def _flanked(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
+    """Ink on both sides of the dash, well over what specks leave beside a rule."""
+    half = dash.width // 2 + geometry.clearance
+    above = clear[max(0, dash.pos - half - geometry.flank):max(0, dash.pos - half), dash.start:dash.end]
+    below = clear[dash.pos + half + 1:dash.pos + half + 1 + geometry.flank, dash.start:dash.end]
+    if above.size == 0 or below.size == 0:
+        return False
+    return float((above > 0).mean()) > _GLYPH_FLANK_INK and float((below > 0).mean()) > _GLYPH_FLANK_INK
+
+
 def dashed_lines(mask: GrayImage, crossing: GrayImage, dpi: int, min_length: int, *,
                  horizontal: bool, row_pitch: int | None = None) -> GrayImage:
     """Mask of the rules (solid lines drawn in) rebuilt from chains of isolated dashes.
@@ -114,9 +156,14 @@ class _Direction:
         around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
         long_crossing = cv2.dilate(_long_runs(other, 2 * min_length), around)
         clear = as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(long_crossing)))
-        dashes = [d for d in self.candidates if _isolated(d, clear, geometry)]
+        any_crossing = cv2.dilate(other, around)
+        apart = as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(any_crossing)))
+        isolated = [_isolated(d, clear, geometry) for d in self.candidates]
+        dashes = [d for d, alone in zip(self.candidates, isolated, strict=True) if alone]
+        fillers = [d for d, alone in zip(self.candidates, isolated, strict=True)
+                   if not alone and _is_filler(d, other, apart, geometry)]
         out = np.zeros_like(self.work)
-        for chain in _chains(dashes, geometry):
+        for chain in _chains(dashes, fillers, other, geometry):
             if _is_rule(chain, other, clear, geometry, min_length):
                 # One pixel wide at the chain's centre line: the dashes' boxes are ragged and would
                 # make the table's rules look thicker than they are; solid parts keep their own width.
@@ -197,20 +244,47 @@ def _isolated(dash: _Dash, clear: GrayImage, geometry: DashGeometry,
     return float((above > 0).mean()) <= max_ink and float((below > 0).mean()) <= max_ink
 
 
-def _chains(dashes: list[_Dash], geometry: DashGeometry) -> list[list[_Dash]]:
+def _is_filler(dash: _Dash, crossing: GrayImage, apart: GrayImage, geometry: DashGeometry) -> bool:
+    """A short dash that runs into a crossing rule, alone once that rule is set aside.
+
+    A broken rule often keeps ink just where it meets a crossing one; that dash has the
+    crossing's ink beside it, so it fails the isolation test, yet it belongs to the rule.
+    Such a dash may fill a chain between isolated dashes, never start or end one: a glyph's
+    stem crossing its own cross stroke would otherwise pass.
+    """
+    if dash.end - dash.start > 2 * geometry.longest_gap:
+        return False
+    reach = dash.width // 2 + geometry.clearance + geometry.flank
+    band = crossing[max(0, dash.pos - reach):dash.pos + reach + 1, dash.start:dash.end]
+    return bool(band.any()) and _isolated(dash, apart, geometry)
+
+
+def _chains(dashes: list[_Dash], fillers: list[_Dash], crossing: GrayImage,
+            geometry: DashGeometry) -> list[list[_Dash]]:
+    """Chains of isolated dashes on one line (fillers only between them), in order along it."""
+    filler_set = set(fillers)
+    chains = []
+    for chain in _runs(dashes + fillers, crossing, geometry):
+        alone = [i for i, dash in enumerate(chain) if dash not in filler_set]
+        if alone:
+            chains.append(chain[alone[0]:alone[-1] + 1])
+    return chains
+
+
+def _runs(dashes: list[_Dash], crossing: GrayImage, geometry: DashGeometry) -> list[list[_Dash]]:
     """Dashes on one line with gaps no longer than ``longest_gap``, in order along it."""
     chains: list[list[_Dash]] = []
     open_chains: list[list[_Dash]] = []
-    for dash in sorted(dashes, key=lambda d: d.start):
+    for dash in sorted(dashes, key=lambda d: (d.start, d.pos)):
         target = None
         for chain in open_chains:
             last = chain[-1]
-            gap = dash.start - last.end
             # A gap longer than the dashes beside it is paper, not a dropout: this keeps
             # a solid rule from growing through noise grain past its end.
             beside = max(last.end - last.start, dash.end - dash.start)
             longest = min(geometry.longest_gap, _GAP_PER_DASH * beside)
-            if abs(last.pos - dash.pos) <= geometry.tolerance and gap <= longest:
+            near = abs(last.pos - dash.pos) <= geometry.tolerance
+            if near and _open_gap(last, dash, crossing, geometry) <= longest:
                 target = chain
                 break
         if target is None:
@@ -218,5 +292,22 @@ def _chains(dashes: list[_Dash], geometry: DashGeometry) -> list[list[_Dash]]:
             open_chains.append(target)
             chains.append(target)
         target.append(dash)
-        open_chains = [c for c in open_chains if dash.start - c[-1].end <= geometry.longest_gap]
+        open_chains = [c for c in open_chains if dash.start - c[-1].end <= 2 * geometry.longest_gap]
     return chains
+
+
+def _open_gap(last: _Dash, dash: _Dash, crossing: GrayImage, geometry: DashGeometry) -> int:
+    """Longest stretch of paper between two dashes, not counting a crossing rule in the gap.
+
+    A rule often breaks on both sides of a junction; the two halves of that gap are each a
+    dropout, while a merged cell's missing edge is one stretch a whole row long.
+    """
+    if dash.start <= last.end:
+        return 0
+    pos = (last.pos + dash.pos) // 2
+    band = crossing[max(0, pos - geometry.tolerance):pos + geometry.tolerance + 1, last.end:dash.start]
+    longest = run = 0
+    for hit in np.asarray(band.any(axis=0)).tolist():
+        run = 0 if hit else run + 1
+        longest = max(longest, run)
+    return longest

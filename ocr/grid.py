@@ -12,6 +12,7 @@ no ink running end to end).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from ocr.dashes import dashed_rules
+from ocr.dashes import dashed_rules, drop_glyph_stems
 from ocr.engines.base import GrayImage
 from ocr.preprocess import as_gray, ink_mask, rule_mask
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 # Share of a cell edge the (long-run) line mask must cover to separate two cells: a broken
 # rule keeps well over this, a merged cell's edge has none of it.
 _BOUNDARY_COVERAGE = 0.3
+# Share of the paper beside a short edge that, if inked, makes the ink along it a character's stroke.
+_STROKE_INK = 0.12
 
 BBox = tuple[int, int, int, int]
 
@@ -94,16 +97,37 @@ def line_length_threshold(shape: tuple[int, ...], dpi: int) -> int:
     return int(max(15, min(dpi * 0.25, min(width, height) / 25)))
 
 
-def _extract_lines(mask: GrayImage, length: int, gap: int, horizontal: bool) -> GrayImage:
-    along = (length, 1) if horizontal else (1, length)
+def _line_pieces(mask: GrayImage, length: int, horizontal: bool) -> GrayImage:
+    """Runs of at least half a line along one direction: what a broken rule is rebuilt from."""
     half = (max(3, length // 2), 1) if horizontal else (1, max(3, length // 2))
+    return as_gray(cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, half)))
+
+
+def _join_pieces(pieces: GrayImage, length: int, gap: int, horizontal: bool) -> GrayImage:
+    """Bridge the gaps between pieces, then keep only runs a whole line long."""
+    along = (length, 1) if horizontal else (1, length)
     bridge = (gap, 1) if horizontal else (1, gap)
     rect = cv2.MORPH_RECT
-    # Short pieces first, then bridge the gaps between them, then keep only long runs:
-    # a broken or faint line is rebuilt, while text strokes rarely reach the first cut.
-    pieces = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, half))
     bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, cv2.getStructuringElement(rect, bridge))
     return as_gray(cv2.morphologyEx(bridged, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, along)))
+
+
+def _extract_lines(mask: GrayImage, length: int, gap: int, horizontal: bool) -> GrayImage:
+    # Short pieces first, then bridge the gaps between them, then keep only long runs:
+    # a broken or faint line is rebuilt, while text strokes rarely reach the first cut.
+    return _join_pieces(_line_pieces(mask, length, horizontal), length, gap, horizontal)
+
+
+def _rule_lines(rules: GrayImage, length: int, gap: int, dpi: int) -> tuple[GrayImage, GrayImage]:
+    """Horizontal and vertical rules of the rule mask, without glyph stems bridged onto their ends."""
+    h_pieces = _line_pieces(rules, length, horizontal=True)
+    v_pieces = _line_pieces(rules, length, horizontal=False)
+    first_h = _join_pieces(h_pieces, length, gap, horizontal=True)
+    first_v = _join_pieces(v_pieces, length, gap, horizontal=False)
+    h_pieces = drop_glyph_stems(h_pieces, rules, first_v, dpi, length, horizontal=True)
+    v_pieces = drop_glyph_stems(v_pieces, rules, first_h, dpi, length, horizontal=False)
+    return (_join_pieces(h_pieces, length, gap, horizontal=True),
+            _join_pieces(v_pieces, length, gap, horizontal=False))
 
 
 def page_lines(gray: GrayImage, dpi: int) -> PageLines:
@@ -111,8 +135,7 @@ def page_lines(gray: GrayImage, dpi: int) -> PageLines:
     rules = rule_mask(gray)
     length = line_length_threshold(gray.shape, dpi)
     gap = max(4, round(dpi * 0.04))
-    rule_h = _extract_lines(rules, length, gap, horizontal=True)
-    rule_v = _extract_lines(rules, length, gap, horizontal=False)
+    rule_h, rule_v = _rule_lines(rules, length, gap, dpi)
     pitch = _row_pitch(_segments(rule_h, True), _tolerance(dpi), dpi)
     dashed_h, dashed_v = dashed_rules(rules, rule_h, rule_v, dpi, length, row_pitch=pitch)
     return PageLines(
@@ -240,7 +263,26 @@ def _is_boundary(pieces: list[Segment], ink: GrayImage, edge: tuple[int, int, in
         return True
     if hi - lo >= 1.5 * min_line:
         return False
-    return _has_line(ink, pos, start, end, band, horizontal=horizontal)
+    return _has_line(ink, pos, start, end, band, horizontal=horizontal) and not _strokes_beside(
+        ink, (pos, lo, hi), band, horizontal=horizontal)
+
+
+def _strokes_beside(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizontal: bool) -> bool:
+    """Ink just beside a short edge on either side: a character stroke, not a rule without pieces.
+
+    Where the rule mask holds nothing, ink running end to end across a one-row edge is either
+    a rule too faint for that mask or the stem of a character (the right stroke of 码) in a
+    merged cell; the character's other strokes join its stem, a rule has paper beside it.
+    """
+    pos, lo, hi = edge
+    if hi <= lo:
+        return False
+    near, far = band, 3 * band
+    if horizontal:
+        sides = (ink[max(0, pos - far):max(0, pos - near), lo:hi], ink[pos + near + 1:pos + far + 1, lo:hi])
+    else:
+        sides = (ink[lo:hi, max(0, pos - far):max(0, pos - near)], ink[lo:hi, pos + near + 1:pos + far + 1])
+    return any(side.size and float((side > 0).mean()) > _STROKE_INK for side in sides)
 
 
 class _UnionFind:
@@ -257,6 +299,87 @@ class _UnionFind:
         self.parent[self.find(a)] = self.find(b)
 
 
+@dataclass(frozen=True)
+class _Edge:
+    """The shared edge of two neighbouring grid cells (flat indices) and what the scan shows there."""
+
+    a: int
+    b: int
+    line: tuple[str, int]  # ("h", row boundary) or ("v", column boundary)
+    boundary: bool
+    evidence: float  # share of the edge covered by rule pieces
+
+
+def _grid_edges(rows: list[int], cols: list[int], pieces: tuple[list[Segment], list[Segment]],
+                masks: tuple[GrayImage, GrayImage], *, band: int, min_line: int) -> list[_Edge]:
+    n_cols = len(cols) - 1
+    edges = []
+    for r in range(len(rows) - 1):
+        for c in range(1, n_cols):
+            pos, start, end = cols[c], rows[r], rows[r + 1]
+            edges.append(_Edge(r * n_cols + c - 1, r * n_cols + c, ("v", c),
+                               _is_boundary(pieces[1], masks[1], (pos, start, end), band, min_line,
+                                            horizontal=False),
+                               _segment_coverage(pieces[1], pos, start + band + 1, end - band - 1, band)))
+    for r in range(1, len(rows) - 1):
+        for c in range(n_cols):
+            pos, start, end = rows[r], cols[c], cols[c + 1]
+            edges.append(_Edge((r - 1) * n_cols + c, r * n_cols + c, ("h", r),
+                               _is_boundary(pieces[0], masks[0], (pos, start, end), band, min_line,
+                                            horizontal=True),
+                               _segment_coverage(pieces[0], pos, start + band + 1, end - band - 1, band)))
+    return edges
+
+
+def _owners(edges: list[_Edge], n_rows: int, n_cols: int) -> npt.NDArray[np.intp]:
+    uf = _UnionFind(n_rows * n_cols)
+    for edge in edges:
+        if not edge.boundary:
+            uf.union(edge.a, edge.b)
+    return np.array([uf.find(i) for i in range(n_rows * n_cols)]).reshape(n_rows, n_cols)
+
+
+def _contradicted_edge(edges: list[_Edge], owner: npt.NDArray[np.intp]) -> int | None:
+    """A missing boundary that the merged groups around it show to be a lost piece of rule.
+
+    Merged cells are rectangles. A group of merged grid cells that is not one (an L) would
+    swallow whole cells across boundaries to become one; and a rectangular group holding a
+    line that is a boundary along most of its length was joined through a dropout. In both,
+    the edge on such a line with the most rule left is taken as a boundary after all.
+    """
+    flat = owner.ravel()
+    n_cols = owner.shape[1]
+    candidates: list[int] = []
+    for label in np.unique(owner):
+        member = owner == label
+        ys, xs = np.nonzero(member)
+        rows, cols = range(ys.min(), ys.max() + 1), range(xs.min(), xs.max() + 1)
+
+        def in_box(cell: int, rows: range = rows, cols: range = cols) -> bool:
+            return cell // n_cols in rows and cell % n_cols in cols
+
+        inside = [i for i, e in enumerate(edges) if in_box(e.a) and in_box(e.b)]
+        ragged = not bool(member[ys.min():ys.max() + 1, xs.min():xs.max() + 1].all())
+        lines = _contradicted_lines([edges[i] for i in inside], flat, label, ragged=ragged)
+        # An L with no trace of the rule anywhere is left to grow: nothing says where it broke.
+        candidates += [i for i in inside if not edges[i].boundary and edges[i].line in lines
+                       and flat[edges[i].a] == label and (edges[i].evidence > 0 or not ragged)]
+    return max(candidates, key=lambda i: edges[i].evidence, default=None)
+
+
+def _contradicted_lines(edges: list[_Edge], flat: npt.NDArray[np.intp], label: int, *,
+                        ragged: bool) -> set[tuple[str, int]]:
+    """Lines of a group's box that cut it: any boundary touching a ragged group, else a majority."""
+    held: dict[tuple[str, int], int] = {}
+    for edge in edges:
+        ends = int(flat[edge.a] == label) + int(flat[edge.b] == label)
+        if edge.boundary and (ends == 2 or (ragged and ends == 1)):
+            held[edge.line] = held.get(edge.line, 0) + 1
+        elif not edge.boundary and ends == 2:
+            held[edge.line] = held.get(edge.line, 0) - (0 if ragged else 1)
+    return {line for line, balance in held.items() if balance > 0}
+
+
 def _merge_cells(rows: list[int], cols: list[int], pieces: tuple[list[Segment], list[Segment]],
                  masks: tuple[GrayImage, GrayImage], *, band: int,
                  min_line: int) -> list[tuple[int, int, int, int]]:
@@ -265,18 +388,14 @@ def _merge_cells(rows: list[int], cols: list[int], pieces: tuple[list[Segment], 
     ``pieces`` are the (horizontal, vertical) rule runs, ``masks`` the ink-or-line masks.
     """
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
-    uf = _UnionFind(n_rows * n_cols)
-    for r in range(n_rows):
-        for c in range(1, n_cols):
-            edge = (cols[c], rows[r], rows[r + 1])
-            if not _is_boundary(pieces[1], masks[1], edge, band, min_line, horizontal=False):
-                uf.union(r * n_cols + c - 1, r * n_cols + c)
-    for r in range(1, n_rows):
-        for c in range(n_cols):
-            edge = (rows[r], cols[c], cols[c + 1])
-            if not _is_boundary(pieces[0], masks[0], edge, band, min_line, horizontal=True):
-                uf.union((r - 1) * n_cols + c, r * n_cols + c)
-    owner = np.array([uf.find(i) for i in range(n_rows * n_cols)]).reshape(n_rows, n_cols)
+    edges = _grid_edges(rows, cols, pieces, masks, band=band, min_line=min_line)
+    owner = _owners(edges, n_rows, n_cols)
+    for _ in range(len(edges)):
+        repaired = _contradicted_edge(edges, owner)
+        if repaired is None:
+            break
+        edges[repaired] = dataclasses.replace(edges[repaired], boundary=True)
+        owner = _owners(edges, n_rows, n_cols)
     return _rectangles(owner)
 
 
@@ -430,7 +549,35 @@ def _table_groups(lines: PageLines, tol: int, dpi: int) -> list[_LineGroup]:
         owner = _inside(piece, vs, tol)
         if owner is not None:
             groups[labels[(vs[owner].start + vs[owner].end) // 2, vs[owner].pos]].v_pieces.append(piece)
-    return _merge_overlapping([g for g in groups[1:] if g.hs and g.vs], tol)
+    tables = [g for g in groups[1:] if g.hs and g.vs]
+    _adopt_lone_rules([g for g in groups[1:] if not (g.hs and g.vs)], tables, tol)
+    return _merge_overlapping(tables, tol)
+
+
+def _adopt_lone_rules(lone: list[_LineGroup], tables: list[_LineGroup], tol: int) -> None:
+    """Give a table the rest of its rules that a long dropout cut off from every crossing line.
+
+    Only a run inside the table's frame and on the line of one of its rules is taken: it
+    completes that rule, whereas a lone run elsewhere may be glyph strokes run together.
+    """
+    frames = [_extent(table) for table in tables]
+    for group in lone:
+        x0, y0, x1, y1 = _extent(group)
+        for table, (fx0, fy0, fx1, fy1) in zip(tables, frames, strict=True):
+            inside = fx0 - tol <= x0 and x1 <= fx1 + tol and fy0 - tol <= y0 and y1 <= fy1 + tol
+            if inside and _on_known_lines(group, table, tol):
+                table.hs.extend(group.hs)
+                table.vs.extend(group.vs)
+                table.h_pieces.extend(group.h_pieces)
+                table.v_pieces.extend(group.v_pieces)
+                break
+
+
+def _on_known_lines(group: _LineGroup, table: _LineGroup, tol: int) -> bool:
+    def aligned(segs: list[Segment], rules: list[Segment]) -> bool:
+        return all(any(abs(s.pos - r.pos) <= tol for r in rules) for s in segs)
+
+    return aligned(group.hs, table.hs) and aligned(group.vs, table.vs)
 
 
 def _build_table(group: _LineGroup, lines: PageLines, tol: int) -> TableGrid | None:

@@ -70,3 +70,20 @@ def test_a_rule_corner_left_in_a_cell_crop_is_removed_but_text_is_kept() -> None
     cleaned = drop_rule_remnants(crop, glyph=26, thin=9)
     assert not cleaned[:, 168:].any()
     assert cleaned[21:47, 80:95].all() and cleaned[40:46, 120:126].all()
+
+
+def test_a_dashed_rule_is_rebuilt_through_a_crossing_that_shortens_its_dashes() -> None:
+    # Where a broken horizontal rule crosses, the vertical keeps only a short dash with the
+    # horizontal's ink beside it: not isolated, yet it must not cut the rule in two halves
+    # each too short to count.
+    page = _blank()
+    for start in (260, 276, 295, 311, 327):  # half ink: two dashes alone are no rule
+        page[start:start + 8, 299:302] = 0
+    page[299:302, 280:320] = 0  # the surviving piece of the crossing rule
+    mask = rule_mask(page)
+    crossing = np.zeros_like(mask)
+    crossing[299:302, 280:320] = 255
+    length = line_length_threshold(page.shape, DPI)
+    found = dashed_lines(mask, crossing, DPI, length, horizontal=False)
+    rows = np.flatnonzero(found[:, 295:306].any(axis=1))
+    assert rows.size and rows.min() <= 262 and rows.max() >= 332

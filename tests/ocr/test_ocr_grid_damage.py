@@ -102,3 +102,54 @@ def test_vector_pdf_page_is_rendered_at_the_requested_dpi(tmp_path: Path) -> Non
     page = rasterise_page(open_document(pdf, 10), 1, 100, 60_000_000, 30.0)
     assert page.dpi == 100
     assert abs(page.image.shape[1] - round(595 / 72 * 100)) <= 1
+
+
+def test_a_header_rule_lost_over_one_column_does_not_swallow_the_header() -> None:
+    # Under the 收入 span (cols 0-1) the rule to the 项目 row survives only as a stub at the
+    # crossing: merging through the gap would make an L of merged cells, and growing that L
+    # into a rectangle would swallow 决算数 too.
+    spec = budget_table()
+    gray = _drawn(spec)
+    xs, ys = spec.col_x(), spec.row_y()
+    gray[ys[1] - 3:ys[1] + 4, xs[0] - 3:xs[1] - 40] = 255
+    _assert_structure(find_tables(gray, DPI), spec)
+
+
+def test_a_rule_lost_over_two_rows_of_a_tall_column_split_is_restored() -> None:
+    texts = {(0, 0): "年度绩效目标", (0, 1): "100"} | {(r, 2): f"指标{r}" for r in range(6)}
+    spec = TableSpec(col_widths=[320, 200, 420], row_heights=[56] * 6, texts=texts,
+                     spans=[(0, 0, 6, 1), (0, 1, 6, 1)])
+    gray = _drawn(spec)
+    xs, ys = spec.col_x(), spec.row_y()
+    gray[ys[0] + 3:ys[2] + 3, xs[1] - 3:xs[1] + 4] = 255  # the rule between them, gone for two rows
+    _assert_structure(find_tables(gray, DPI), spec)
+
+
+def test_a_glyph_stem_just_past_a_rule_end_does_not_split_a_merged_header() -> None:
+    # 科目编码 spans the 类/款/项 columns below it; a 王-like glyph in it has its stem on the
+    # line of the 类|款 rule, ending a few pixels above that rule's top.
+    texts = {(0, 0): "", (1, 0): "类", (1, 1): "款", (1, 2): "项", (0, 3): "科目名称"}
+    spec = TableSpec(col_widths=[150, 150, 150, 500], row_heights=[60, 56, 56], texts=texts,
+                     spans=[(0, 0, 1, 3), (0, 3, 2, 1)])
+    gray = _drawn(spec)
+    xs, ys = spec.col_x(), spec.row_y()
+    x = xs[1]
+    gray[ys[0] + 14:ys[1] - 5, x - 1:x + 2] = 0
+    for y in (ys[0] + 16, ys[0] + 30, ys[1] - 12):
+        gray[y:y + 4, x - 16:x + 17] = 0
+    _assert_structure(find_tables(gray, DPI), spec)
+
+
+def test_a_character_stroke_across_a_low_merged_row_is_not_taken_for_a_rule() -> None:
+    # A low header row spanning three columns; a 马-like glyph's right stroke runs nearly
+    # from rule to rule on the line of a column rule below, its other strokes joined on.
+    texts = {(1, 0): "类", (1, 1): "款", (1, 2): "项", (0, 3): "科目名称"}
+    spec = TableSpec(col_widths=[150, 150, 150, 500], row_heights=[34, 56, 56], texts=texts,
+                     spans=[(0, 0, 1, 3), (0, 3, 2, 1)], font_px=26)
+    gray = _drawn(spec)
+    xs, ys = spec.col_x(), spec.row_y()
+    x = xs[1]
+    gray[ys[0] + 8:ys[1] - 6, x - 1:x + 2] = 0
+    for y in (ys[0] + 6, ys[0] + 15, ys[1] - 10):
+        gray[y:y + 3, x - 18:x] = 0
+    _assert_structure(find_tables(gray, DPI), spec)
