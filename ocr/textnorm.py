@@ -50,23 +50,37 @@ _NOISE = ".·•'\"‘’“”′″`°*+,:;、。~_▪"
 _AMOUNT = re.compile(r"^-?[\d,]*\d(\.\d+)?%?$")
 _NUMERIC_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "|": "1"})
 _CJK_EDGE_NOISE = ".·•'`*"
+# Marks no label in these tables ends with: a comma, an enumeration comma, an opening quote,
+# a hyphen or dash (rule stubs and specks past the last character are read as these).
+_CJK_TAIL_NOISE = _CJK_EDGE_NOISE + ",、“‘-—–_~"
+# A dot or an unpaired quote between two characters is a speck inside the text.
+_SPECK_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[.·'`“”‘’](?=[{_CJK}])")
 
 
 def strip_noise(text: str) -> str:
     """Drop what dust was read as around a cell's text, where the rest shows it is noise.
 
     A number with marks around it (.326.71, 60.99:, 208') keeps only the number. CJK text loses
-    ASCII dots, middle dots, stars and ticks at its ends: no label in a fiscal table starts or ends
-    with one, while real end punctuation (。 ) ] %) is left alone. Anything else is unchanged.
+    ASCII dots, middle dots, stars and ticks at its ends, and commas, opening quotes and dashes at
+    its end: no label in a fiscal table starts or ends with one, while real end punctuation
+    (。 ” ) ] % :) is left alone. A dot or an unpaired quote between two characters is dropped.
     """
     stripped = text.lstrip(_NOISE.replace("-", "")).rstrip(_NOISE + "-")
     if stripped != text and _AMOUNT.match(stripped.replace(" ", "")):
         return stripped
     while len(text) > 1 and text[0] in _CJK_EDGE_NOISE and is_cjk(text[1]):
         text = text[1:]
-    while len(text) > 1 and text[-1] in _CJK_EDGE_NOISE and is_cjk(text[-2]):
+    while len(text) > 2 and text[-1] in _CJK_TAIL_NOISE and (is_cjk(text[-2]) or text[-2] in "—-"):
         text = text[:-1]
-    return text
+    return _drop_inner_specks(text)
+
+
+def _drop_inner_specks(text: str) -> str:
+    """预“算 -> 预算, 科目.名称 -> 科目名称; quotes that pair up (“三公”经费) are real."""
+    if text.count("“") == text.count("”") and text.count("‘") == text.count("’") and "." not in text:
+        return text
+    paired = text.count("“") == text.count("”") and text.count("‘") == text.count("’")
+    return _SPECK_BETWEEN_CJK.sub(lambda m: m.group(0) if paired and m.group(0) not in ".·'`" else "", text)
 
 
 def numeric_reading(text: str) -> str:
