@@ -28,6 +28,7 @@ def _run(args: argparse.Namespace) -> int:
         ctdar=not args.no_ctdar,
         realscans=not args.no_realscans,
         overlays=Path(args.overlays) if args.overlays else None,
+        lexicon=not args.no_lexicon,
     )
     report = run_benchmark(config)
     print(format_report(report))
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--json", default=None, help="write the machine-readable report here")
     run.add_argument("--no-ctdar", action="store_true", help="skip the cTDaR structure pages")
     run.add_argument("--no-realscans", action="store_true", help="skip the hand-annotated real scans")
+    run.add_argument("--no-lexicon", action="store_true",
+                     help="score labels as read (no correction against the fiscal vocabulary)")
     run.add_argument(
         "--overlays", default=None, help="write truth/prediction overlay PNGs for failing tables here"
     )

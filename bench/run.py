@@ -56,6 +56,7 @@ class RunConfig:
     realscans: bool = True
     overlays: Path | None = None
     timeout_s: float = 3600.0
+    lexicon: bool = True  # the product's default: labels corrected against the fiscal vocabulary
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def configurations(config: RunConfig) -> list[tuple[str, str, int]]:
 
 
 def run_worker(
-    system: str, engine: str, dpi: int, items: list[dict[str, str]], timeout_s: float
+    system: str, engine: str, dpi: int, items: list[dict[str, str]], timeout_s: float, *, lexicon: bool = True
 ) -> dict[str, Any]:
     """One configuration in a child process; its own peak RSS comes from wait4 on exactly that child."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -116,6 +117,7 @@ def run_worker(
             str(inputs),
             "--out",
             str(out),
+            *([] if lexicon else ["--no-lexicon"]),
         ]
         started = time.perf_counter()
         child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -280,7 +282,7 @@ def run_benchmark(config: RunConfig) -> dict[str, Any]:
     for system, engine, dpi in configurations(config):
         label = f"{system}/{engine}@{dpi}"
         log.info("running %s on %d inputs", label, len(items))
-        report = run_worker(system, engine, dpi, items, config.timeout_s)
+        report = run_worker(system, engine, dpi, items, config.timeout_s, lexicon=config.lexicon)
         result = {
             "label": label,
             "system": system,

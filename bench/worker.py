@@ -20,21 +20,23 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def _run_fiscalocr(path: Path, engine: str, dpi: int) -> tuple[dict[str, Any], list[float]]:
+def _run_fiscalocr(path: Path, engine: str, dpi: int, lexicon: bool) -> tuple[dict[str, Any], list[float]]:
+    from fiscal.lexicon import fiscal_lexicon
     from ocr.pipeline import ExtractOptions, extract
 
     stamps = [time.perf_counter()]
     extraction = extract(
         path,
-        ExtractOptions(engine=engine, dpi=dpi),
+        ExtractOptions(engine=engine, dpi=dpi, lexicon=fiscal_lexicon() if lexicon else None),
         progress=lambda done, total: stamps.append(time.perf_counter()),
     )
     return extraction.model_dump(mode="json"), [b - a for a, b in itertools.pairwise(stamps)]
 
 
-def _run_one(system: str, path: Path, engine: str, dpi: int) -> tuple[dict[str, Any], list[float]]:
+def _run_one(system: str, path: Path, engine: str, dpi: int,
+             lexicon: bool) -> tuple[dict[str, Any], list[float]]:
     if system == "fiscalocr":
-        return _run_fiscalocr(path, engine, dpi)
+        return _run_fiscalocr(path, engine, dpi, lexicon)
     if system == "img2table":
         from bench.peer import run_img2table
 
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dpi", type=int, required=True)
     parser.add_argument("--inputs", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--no-lexicon", action="store_true", help="labels as read, no vocabulary correction")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     inputs = json.loads(Path(args.inputs).read_text(encoding="utf-8"))
@@ -57,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     for item in inputs:
         begin = time.perf_counter()
         try:
-            extraction, page_seconds = _run_one(args.system, Path(item["path"]), args.engine, args.dpi)
+            extraction, page_seconds = _run_one(args.system, Path(item["path"]), args.engine, args.dpi,
+                                                    not args.no_lexicon)
             results[item["key"]] = {"extraction": extraction, "page_seconds": page_seconds, "error": None}
         except Exception as error:  # a failing document is a result, not the end of the benchmark
             code = getattr(error, "code", type(error).__name__)

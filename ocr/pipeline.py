@@ -21,6 +21,7 @@ from ocr.contract import Extraction, PageInfo, Source, Table
 from ocr.engines import get_engine
 from ocr.errors import InvalidPageRangeError, ProcessingTimeoutError
 from ocr.grid import find_tables, page_lines
+from ocr.lexicon import Lexicon, correct_tables
 from ocr.preprocess import enlarge_small_text, make_upright
 from ocr.rasterise import DocumentInfo, RasterPage, open_document, rasterise_page
 
@@ -43,6 +44,8 @@ class ExtractOptions:
     max_page_pixels: int = 60_000_000  # refuse rasters above this (e.g. 2 m² pages)
     page_timeout_s: float = 120.0
     debug_dir: Path | None = None
+    # Known label terms (e.g. classification names): one misread character in them is corrected.
+    lexicon: Lexicon | None = None
 
 
 @dataclass
@@ -164,6 +167,8 @@ def read_page(raster: RasterPage, options: ExtractOptions, deadline: _Deadline |
               notes=ctx.notes)
         for i, (grid, cells, ctx) in enumerate(zip(grids, cell_lists, context.tables, strict=True))
     ]
+    if options.lexicon is not None:
+        tables = correct_tables(tables, options.lexicon)
     page = PageInfo(number=raster.number, width_px=image.shape[1], height_px=image.shape[0], dpi=dpi,
                     rotation=upright.rotation, skew_deg=upright.skew_deg, text=context.text)
     if options.debug_dir is not None:

@@ -36,8 +36,13 @@ def _fix_thousands(number: str) -> str:
     return match.group(1) + match.group(2).replace(".", ",") + "." + match.group(3)
 
 
+# 1,371:07: a decimal point that picked up a speck above it. Thousands groups make it an amount.
+_COLON_DECIMAL = re.compile(r"^([-+]?\d{1,3}(?:,\d{3})+)[:;](\d{2})$")
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip()
+    text = _COLON_DECIMAL.sub(r"\1.\2", text)
     if looks_numeric(text):
         return _fix_thousands(re.sub(r"\s+", "", text))
     text = _SPACE_NEXT_TO_CJK.sub("", text)

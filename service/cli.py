@@ -117,6 +117,7 @@ def cmd_settings(_: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from fiscal.lexicon import fiscal_lexicon
     from ocr import pipeline
 
     path = Path(args.file)
@@ -124,7 +125,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
         raise InputError(f"no such file: {path}")
     defaults = pipeline.ExtractOptions()
     options = pipeline.ExtractOptions(engine=args.engine or defaults.engine, dpi=args.dpi or defaults.dpi,
-                                      pages=parse_pages(args.pages), debug_dir=args.debug_dir)
+                                      pages=parse_pages(args.pages), debug_dir=args.debug_dir,
+                                      lexicon=None if args.no_lexicon else fiscal_lexicon())
 
     def progress(done: int, total: int) -> None:
         log.info("page %d/%d", done, total)
@@ -220,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--pages", help="e.g. 1-5,7 (default: all)")
     extract.add_argument("--debug-dir", type=Path)
     extract.add_argument("--no-validate", action="store_true", help="skip the fiscal layer")
+    extract.add_argument("--no-lexicon", action="store_true",
+                         help="keep every label as read (no correction against the fiscal vocabulary)")
     extract.set_defaults(handler=cmd_extract)
 
     validate = sub.add_parser("validate", help="Extraction JSON (or {'tables': [...]}) -> records + findings")

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     page_timeout_s: float = Field(120.0, gt=0)
     dpi: int = Field(300, ge=50, le=1200)
     engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    lexicon: bool = Field(True, description="Correct one misread character in known labels (kept in read_as)")
     max_queued_jobs_per_tenant: int = Field(1000, ge=1, description="More queued jobs than this -> 429")
 
     # -- Celery (RUNNER=celery) ------------------------------------------------------------------

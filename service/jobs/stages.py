@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from fiscal.lexicon import fiscal_lexicon
 from models import Document, Job, JobState, PageResult, utcnow
 from ocr import pipeline
 from ocr.contract import PageInfo, Table
@@ -70,6 +71,7 @@ def extract_options(job: Job, settings: Settings) -> pipeline.ExtractOptions:
         max_pages=settings.max_pages,
         max_page_pixels=settings.max_page_pixels,
         page_timeout_s=settings.page_timeout_s,
+        lexicon=fiscal_lexicon() if settings.lexicon else None,
     )
 
 

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from ocr.cells import drop_specks, glyph_height, read_table_cells
 from ocr.engines import OcrEngine
 from ocr.grid import find_tables, page_lines
-from ocr.textnorm import numeric_reading, strip_noise
+from ocr.textnorm import normalise, numeric_reading, strip_noise
 
 GLYPH = 30
 
@@ -78,6 +78,12 @@ def test_noise_around_cell_text_is_stripped(raw: str, clean: str) -> None:
                                             ("行政", "行政"), ("i.e", "i.e")])
 def test_digit_lookalikes_in_numeric_crops(raw: str, clean: str) -> None:
     assert numeric_reading(raw) == clean
+
+
+@pytest.mark.parametrize(("raw", "clean"), [("1,371:07", "1,371.07"), ("12,345;60", "12,345.60"),
+                                            ("10:30", "10:30"), ("1:1", "1:1")])
+def test_a_speck_on_the_decimal_point_of_an_amount_is_dropped(raw: str, clean: str) -> None:
+    assert normalise(raw) == clean
 
 
 def _dust(image: Image.Image, count: int, seed: int) -> np.ndarray:
