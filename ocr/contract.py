@@ -48,8 +48,10 @@ class Cell(_Model):
     text: str = Field("", description="Text as read: NFKC-normalised, no inner spaces in numbers.")
     confidence: float = Field(1.0, ge=0.0, le=1.0)
     bbox: BBox = (0, 0, 0, 0)
+    # Present only on corrected cells, so existing readers and committed files see no new noise.
     read_as: str | None = Field(
-        None, description="The recogniser's own reading, when a vocabulary correction changed the text.")
+        None, exclude_if=lambda value: value is None,
+        description="The recogniser's own reading, when a vocabulary correction changed the text.")
 
 
 class Table(_Model):
