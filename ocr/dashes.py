@@ -94,14 +94,13 @@ def drop_glyph_stems(pieces: GrayImage, mask: GrayImage, crossing: GrayImage, dp
     Line finding bridges short collinear runs into rules. A glyph stem (the 禾 of 科) standing
     just past the end of a rule, in a cell the rule does not divide, would be bridged onto it
     and split the merged cell. Unlike the pieces of a broken rule, it has ink right beside it.
+    Returns ``pieces`` itself when nothing is dropped, so callers can skip rebuilding lines.
     """
     geometry = DashGeometry.for_dpi(dpi)
     work = pieces if horizontal else np.ascontiguousarray(pieces.T)
     ink = mask if horizontal else np.ascontiguousarray(mask.T)
     other = crossing if horizontal else np.ascontiguousarray(crossing.T)
-    around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
-    long_crossing = cv2.dilate(_long_runs(other, 2 * min_length), around)
-    clear = as_gray(cv2.bitwise_and(ink, cv2.bitwise_not(long_crossing)))
+    clear = _without_long_crossings(ink, other, geometry, min_length)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(work, connectivity=8)
     drop = np.zeros(count, dtype=bool)
     for index in range(1, count):
@@ -118,12 +117,8 @@ def drop_glyph_stems(pieces: GrayImage, mask: GrayImage, crossing: GrayImage, dp
 
 def _flanked(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
     """Ink on both sides of the dash, well over what specks leave beside a rule."""
-    half = dash.width // 2 + geometry.clearance
-    above = clear[max(0, dash.pos - half - geometry.flank):max(0, dash.pos - half), dash.start:dash.end]
-    below = clear[dash.pos + half + 1:dash.pos + half + 1 + geometry.flank, dash.start:dash.end]
-    if above.size == 0 or below.size == 0:
-        return False
-    return float((above > 0).mean()) > _GLYPH_FLANK_INK and float((below > 0).mean()) > _GLYPH_FLANK_INK
+    ink = _flank_ink(dash, clear, geometry)
+    return ink is not None and min(ink) > _GLYPH_FLANK_INK
 
 
 def dashed_lines(mask: GrayImage, crossing: GrayImage, dpi: int, min_length: int, *,
@@ -151,13 +146,9 @@ class _Direction:
     def rules(self, crossing: GrayImage, min_length: int) -> GrayImage:
         geometry = self.geometry
         other = crossing if self.horizontal else np.ascontiguousarray(crossing.T)
-        # Crossing rules (and the ragged ink around them) are not a character's strokes. Only long
-        # ones: the cross stroke of 十 joined to its neighbour's may pass the long-line filter.
+        clear = _without_long_crossings(self.work, other, geometry, min_length)
         around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
-        long_crossing = cv2.dilate(_long_runs(other, 2 * min_length), around)
-        clear = as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(long_crossing)))
-        any_crossing = cv2.dilate(other, around)
-        apart = as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(any_crossing)))
+        apart = as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(cv2.dilate(other, around))))
         isolated = [_isolated(d, clear, geometry) for d in self.candidates]
         dashes = [d for d, alone in zip(self.candidates, isolated, strict=True) if alone]
         fillers = [d for d, alone in zip(self.candidates, isolated, strict=True)
@@ -170,6 +161,18 @@ class _Direction:
                 pos = round(float(np.median([d.pos for d in chain])))
                 out[pos, chain[0].start:chain[-1].end] = 255
         return out if self.horizontal else np.ascontiguousarray(out.T)
+
+
+def _without_long_crossings(work: GrayImage, crossing: GrayImage, geometry: DashGeometry,
+                            min_length: int) -> GrayImage:
+    """``work`` without the long crossing rules and the ragged ink around them.
+
+    Crossing rules are not a character's strokes. Only long ones: the cross stroke of 十 joined
+    to its neighbour's may pass the long-line filter.
+    """
+    around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
+    long_crossing = cv2.dilate(_long_runs(crossing, 2 * min_length), around)
+    return as_gray(cv2.bitwise_and(work, cv2.bitwise_not(long_crossing)))
 
 
 def _long_runs(crossing: GrayImage, min_extent: int) -> GrayImage:
@@ -236,12 +239,18 @@ def _dashes(work: GrayImage, geometry: DashGeometry) -> list[_Dash]:
 def _isolated(dash: _Dash, clear: GrayImage, geometry: DashGeometry,
               max_ink: float = _MAX_FLANK_INK) -> bool:
     """Paper on both sides: a rule dash has none of a character's neighbouring strokes."""
+    ink = _flank_ink(dash, clear, geometry)
+    return ink is not None and max(ink) <= max_ink
+
+
+def _flank_ink(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> tuple[float, float] | None:
+    """Share of inked pixels in the strips of paper just above and below the dash (None at the edge)."""
     half = dash.width // 2 + geometry.clearance
     above = clear[max(0, dash.pos - half - geometry.flank):max(0, dash.pos - half), dash.start:dash.end]
     below = clear[dash.pos + half + 1:dash.pos + half + 1 + geometry.flank, dash.start:dash.end]
     if above.size == 0 or below.size == 0:
-        return False
-    return float((above > 0).mean()) <= max_ink and float((below > 0).mean()) <= max_ink
+        return None
+    return float((above > 0).mean()), float((below > 0).mean())
 
 
 def _is_filler(dash: _Dash, crossing: GrayImage, apart: GrayImage, geometry: DashGeometry) -> bool:

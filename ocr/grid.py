@@ -124,10 +124,12 @@ def _rule_lines(rules: GrayImage, length: int, gap: int, dpi: int) -> tuple[Gray
     v_pieces = _line_pieces(rules, length, horizontal=False)
     first_h = _join_pieces(h_pieces, length, gap, horizontal=True)
     first_v = _join_pieces(v_pieces, length, gap, horizontal=False)
-    h_pieces = drop_glyph_stems(h_pieces, rules, first_v, dpi, length, horizontal=True)
-    v_pieces = drop_glyph_stems(v_pieces, rules, first_h, dpi, length, horizontal=False)
-    return (_join_pieces(h_pieces, length, gap, horizontal=True),
-            _join_pieces(v_pieces, length, gap, horizontal=False))
+    h_kept = drop_glyph_stems(h_pieces, rules, first_v, dpi, length, horizontal=True)
+    v_kept = drop_glyph_stems(v_pieces, rules, first_h, dpi, length, horizontal=False)
+    # Joining is a page of morphology: only again where a stem was actually dropped.
+    rule_h = first_h if h_kept is h_pieces else _join_pieces(h_kept, length, gap, horizontal=True)
+    rule_v = first_v if v_kept is v_pieces else _join_pieces(v_kept, length, gap, horizontal=False)
+    return rule_h, rule_v
 
 
 def page_lines(gray: GrayImage, dpi: int) -> PageLines:
@@ -248,10 +250,11 @@ def _segment_coverage(segs: list[Segment], pos: int, start: int, end: int, band:
     return float(covered.mean())
 
 
-def _is_boundary(pieces: list[Segment], ink: GrayImage, edge: tuple[int, int, int], band: int,
-                 min_line: int, *, horizontal: bool) -> bool:
-    """A cell boundary: pieces of a ruling line along the edge, or (short edges) ink end to end.
+def _judge_edge(pieces: list[Segment], ink: GrayImage, edge: tuple[int, int, int], band: int,
+                min_line: int, *, horizontal: bool) -> tuple[bool, float]:
+    """Is the edge a cell boundary, and what share of it do rule pieces cover?
 
+    A boundary has pieces of a ruling line along the edge or (short edges) ink end to end.
     ``pieces`` are the table's ruling-line runs as scanned (longer than a glyph stroke, not
     bridged), so any real share of them inside the edge is a rule that lost pieces in the
     scan. An edge long enough to hold such a piece but without any is a merged cell, even
@@ -259,12 +262,14 @@ def _is_boundary(pieces: list[Segment], ink: GrayImage, edge: tuple[int, int, in
     """
     pos, start, end = edge
     lo, hi = start + band + 1, end - band - 1
-    if _segment_coverage(pieces, pos, lo, hi, band) >= _BOUNDARY_COVERAGE:
-        return True
+    coverage = _segment_coverage(pieces, pos, lo, hi, band)
+    if coverage >= _BOUNDARY_COVERAGE:
+        return True, coverage
     if hi - lo >= 1.5 * min_line:
-        return False
-    return _has_line(ink, pos, start, end, band, horizontal=horizontal) and not _strokes_beside(
+        return False, coverage
+    inked = _has_line(ink, pos, start, end, band, horizontal=horizontal) and not _strokes_beside(
         ink, (pos, lo, hi), band, horizontal=horizontal)
+    return inked, coverage
 
 
 def _strokes_beside(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizontal: bool) -> bool:
@@ -312,22 +317,19 @@ class _Edge:
 
 def _grid_edges(rows: list[int], cols: list[int], pieces: tuple[list[Segment], list[Segment]],
                 masks: tuple[GrayImage, GrayImage], *, band: int, min_line: int) -> list[_Edge]:
+    """Every shared edge of two neighbouring grid cells: column edges row by row, then row edges."""
     n_cols = len(cols) - 1
+    # (cell a, cell b, line, (pos, start, end), horizontal)
+    shared = [(r * n_cols + c - 1, r * n_cols + c, ("v", c), (cols[c], rows[r], rows[r + 1]), False)
+              for r in range(len(rows) - 1) for c in range(1, n_cols)]
+    shared += [((r - 1) * n_cols + c, r * n_cols + c, ("h", r), (rows[r], cols[c], cols[c + 1]), True)
+               for r in range(1, len(rows) - 1) for c in range(n_cols)]
     edges = []
-    for r in range(len(rows) - 1):
-        for c in range(1, n_cols):
-            pos, start, end = cols[c], rows[r], rows[r + 1]
-            edges.append(_Edge(r * n_cols + c - 1, r * n_cols + c, ("v", c),
-                               _is_boundary(pieces[1], masks[1], (pos, start, end), band, min_line,
-                                            horizontal=False),
-                               _segment_coverage(pieces[1], pos, start + band + 1, end - band - 1, band)))
-    for r in range(1, len(rows) - 1):
-        for c in range(n_cols):
-            pos, start, end = rows[r], cols[c], cols[c + 1]
-            edges.append(_Edge((r - 1) * n_cols + c, r * n_cols + c, ("h", r),
-                               _is_boundary(pieces[0], masks[0], (pos, start, end), band, min_line,
-                                            horizontal=True),
-                               _segment_coverage(pieces[0], pos, start + band + 1, end - band - 1, band)))
+    for a, b, line, edge, horizontal in shared:
+        side = 0 if horizontal else 1
+        boundary, coverage = _judge_edge(pieces[side], masks[side], edge, band, min_line,
+                                         horizontal=horizontal)
+        edges.append(_Edge(a, b, line, boundary, coverage))
     return edges
 
 

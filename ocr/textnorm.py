@@ -82,10 +82,10 @@ def strip_noise(text: str) -> str:
 
 def _drop_inner_specks(text: str) -> str:
     """预“算 -> 预算, 科目.名称 -> 科目名称; quotes that pair up (“三公”经费) are real."""
-    if text.count("“") == text.count("”") and text.count("‘") == text.count("’") and "." not in text:
-        return text
     paired = text.count("“") == text.count("”") and text.count("‘") == text.count("’")
-    return _SPECK_BETWEEN_CJK.sub(lambda m: m.group(0) if paired and m.group(0) not in ".·'`" else "", text)
+    if paired and "." not in text:
+        return text
+    return _SPECK_BETWEEN_CJK.sub(lambda m: m.group(0) if paired and m.group(0) in "“”‘’" else "", text)
 
 
 def numeric_reading(text: str) -> str:
