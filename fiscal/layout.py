@@ -174,9 +174,20 @@ def header_text(grid: Grid, n_header: int) -> str:
     return "/".join(grid.text(r, c) for r in range(n_header) for c in range(grid.n_cols))
 
 
+def is_blank_total_row(texts: list[str]) -> bool:
+    """A 合计/总计 row whose amounts are all blank or printed (an empty template's total row)."""
+    values = [t.replace(" ", "") for t in texts if t]
+    return bool(values) and values[0] in ("合计", "总计") and all(
+        parse_amount(t).kind is not AmountKind.INVALID for t in values[1:])
+
+
 def find_header_rows(grid: Grid) -> int:
+    """Rows above the first data row; a blank total row right above data rows is data too."""
     for r in range(grid.n_rows):
-        if is_data_row(grid.row_texts(r)):
+        texts = grid.row_texts(r)
+        if is_data_row(texts):
+            return r
+        if r + 1 < grid.n_rows and is_blank_total_row(texts) and is_data_row(grid.row_texts(r + 1)):
             return r
     return grid.n_rows
 

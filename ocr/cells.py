@@ -328,7 +328,7 @@ def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine
         cells.append(Cell(
             row=grid.row, col=grid.col, row_span=grid.row_span, col_span=grid.col_span,
             text=strip_noise(normalise(join_lines(texts))), confidence=round(min(confs), 4) if confs else 1.0,
-            bbox=grid.bbox,
+            bbox=grid.bbox, source="ocr",
         ))
     return cells
 

@@ -28,6 +28,7 @@ from ocr import contract_schema
 from ocr.engines import ENGINE_NAMES
 from ocr.errors import FiscalOCRError, InputError, InvalidPageRangeError
 from ocr.pipeline import ExtractOptions, extract
+from ocr.source import OCR_MODES
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"PDF raster resolution (default {defaults.dpi})")
     parser.add_argument("--pages", default=None, help="pages to read, e.g. 1-5,7 (default: all)")
     parser.add_argument("--debug-dir", type=Path, default=None, help="write grid/text overlay PNGs here")
+    parser.add_argument("--ocr", choices=OCR_MODES, default=defaults.ocr,
+                        help="auto: each PDF page's text layer where trustworthy, OCR elsewhere; "
+                             "always: OCR every page; never: text layers only (default auto)")
+    parser.add_argument("--trust-invisible-text", action="store_true",
+                        help="read an invisible text layer over a scan instead of OCR'ing the image")
 
 
 def run_extract(args: argparse.Namespace) -> int:
@@ -74,7 +80,8 @@ def run_extract(args: argparse.Namespace) -> int:
         pages = parse_page_spec(args.pages) if args.pages else None
         if not 50 <= args.dpi <= 1200:
             raise InputError(f"--dpi {args.dpi} is outside 50-1200")
-        options = ExtractOptions(engine=args.engine, dpi=args.dpi, pages=pages, debug_dir=args.debug_dir)
+        options = ExtractOptions(engine=args.engine, dpi=args.dpi, pages=pages, debug_dir=args.debug_dir,
+                                 ocr=args.ocr, trust_invisible_text=args.trust_invisible_text)
         result = extract(args.file, options)
         payload = result.model_dump_json(indent=2)
         if args.out is None:

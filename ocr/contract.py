@@ -38,6 +38,10 @@ class PageInfo(_Model):
         default_factory=list,
         description="Lines of text on the page outside any table (narrative, headings), top to bottom.",
     )
+    source: Literal["text", "ocr", "mixed"] | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="How the page was read: its text layer, OCR of its image, or the text layer with "
+                    "pictures on it OCR'd.")
 
 
 class Cell(_Model):
@@ -52,6 +56,9 @@ class Cell(_Model):
     read_as: str | None = Field(
         None, exclude_if=lambda value: value is None,
         description="The recogniser's own reading, when a vocabulary correction changed the text.")
+    source: Literal["text", "ocr"] | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="Where the text came from: the PDF's own text layer, or OCR of the page image.")
 
 
 class Table(_Model):

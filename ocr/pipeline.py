@@ -1,8 +1,11 @@
 """Public entry points of the extraction core: file -> Extraction (schema v1).
 
-Stages: rasterise -> preprocess -> grid -> cells -> context text -> assemble.
-The page-level call exists so a distributed runner can fan pages out to workers
-and assemble the results afterwards with the same code as the embedded path.
+Per page, the source is chosen first (``ocr.source``): a digital page is read from its text
+layer and vector rules (``ocr.textlayer`` -> ``ocr.vectorgrid`` -> ``ocr.textpage``), any other
+page is OCR'd (rasterise -> preprocess -> grid -> cells -> context text). Both give the same
+page result; assemble links continuations for both. The page-level call exists so a distributed
+runner can fan pages out to workers and assemble the results afterwards with the same code as
+the embedded path.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from ocr.grid import find_tables, page_lines
 from ocr.lexicon import Lexicon, correct_tables
 from ocr.preprocess import enlarge_small_text, make_upright
 from ocr.rasterise import DocumentInfo, RasterPage, open_document, rasterise_page
+from ocr.source import OcrMode, SourceChoice, choose_source
+from ocr.textlayer import FloatBox, LayerPage, open_pdf, read_layer
+from ocr.textpage import read_text_page
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,11 @@ class ExtractOptions:
     debug_dir: Path | None = None
     # Known label terms (e.g. classification names): one misread character in them is corrected.
     lexicon: Lexicon | None = None
+    # "auto": text layer where the page has a trustworthy one, OCR elsewhere; "always": OCR every
+    # page; "never": read only text layers (a scanned page then gives no text).
+    ocr: OcrMode = "auto"
+    # Read an invisible text layer over a scan (another tool's OCR) instead of OCR'ing the image.
+    trust_invisible_text: bool = False
 
 
 @dataclass
@@ -66,7 +77,8 @@ def inspect_source(path: Path, max_pages: int | None = None) -> Source:
 def extract_page(path: Path, page_number: int, options: ExtractOptions) -> PageResult:
     """Rasterise and read one page (1-based) of a PDF or the single page of an image file."""
     doc = open_document(path, options.max_pages)
-    return _extract_doc_page(doc, page_number, options)
+    with _LayerReader(doc, options) as layers:
+        return _extract_doc_page(doc, page_number, options, layers)
 
 
 def assemble(source: Source, pages: list[PageResult]) -> Extraction:
@@ -92,10 +104,11 @@ def extract(path: Path, options: ExtractOptions | None = None,
     numbers = select_pages(doc.pages, options.pages)
     source = Source(filename=path.name, sha256=_sha256(path), pages=doc.pages)
     results = []
-    for done, number in enumerate(numbers, start=1):
-        results.append(_extract_doc_page(doc, number, options))
-        if progress is not None:
-            progress(done, len(numbers))
+    with _LayerReader(doc, options) as layers:
+        for done, number in enumerate(numbers, start=1):
+            results.append(_extract_doc_page(doc, number, options, layers))
+            if progress is not None:
+                progress(done, len(numbers))
     return assemble(source, results)
 
 
@@ -133,14 +146,106 @@ class _Deadline:
             )
 
 
-def _extract_doc_page(doc: DocumentInfo, number: int, options: ExtractOptions) -> PageResult:
+class _LayerReader:
+    """The PDF opened once for its text layers (None for images, or when every page is OCR'd)."""
+
+    def __init__(self, doc: DocumentInfo, options: ExtractOptions) -> None:
+        self.pdf = open_pdf(doc.path) if doc.kind == "pdf" and options.ocr != "always" else None
+
+    def __enter__(self) -> _LayerReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pdf is not None:
+            self.pdf.close()
+
+    def layer(self, number: int, options: ExtractOptions) -> LayerPage | None:
+        if self.pdf is None:
+            return None
+        return read_layer(self.pdf, number, options.dpi, options.max_page_pixels)
+
+
+def _extract_doc_page(doc: DocumentInfo, number: int, options: ExtractOptions,
+                      layers: _LayerReader) -> PageResult:
     started = time.monotonic()
     deadline = _Deadline(number, options.page_timeout_s)
-    raster = rasterise_page(doc, number, options.dpi, options.max_page_pixels, options.page_timeout_s)
-    deadline.check("rasterise")
-    result = read_page(raster, options, deadline)
-    log.info("page %d: %d tables in %.2f s", number, len(result.tables), time.monotonic() - started)
+    layer = layers.layer(number, options)
+    choice = choose_source(layer, options.ocr, options.trust_invisible_text) if layer is not None else None
+    if layer is not None and choice is not None and choice.source == "text":
+        result = _read_layer_page(doc, layer, choice, options, deadline)
+    else:
+        raster = _raster(doc, number, options)
+        deadline.check("rasterise")
+        result = read_page(raster, options, deadline)
+    log.info("page %d: %d tables in %.2f s (%s)", number, len(result.tables), time.monotonic() - started,
+             choice.reason if choice is not None else "image")
     return result
+
+
+def _read_layer_page(doc: DocumentInfo, layer: LayerPage, choice: SourceChoice, options: ExtractOptions,
+                     deadline: _Deadline) -> PageResult:
+    """A page read from its text layer; pictures on it without text are OCR'd and their tables added."""
+    text_page = read_text_page(layer, choice.glyphs)
+    tables, text = text_page.tables, text_page.context.text
+    source = "text"
+    if choice.pictures:
+        raster = _raster(doc, layer.number, options)
+        deadline.check("rasterise")
+        pictured = read_page(_only_regions(raster, choice.pictures), options, deadline)
+        tables = _with_picture_tables(tables, pictured.tables, layer, choice)
+        text = text + pictured.page.text
+        source = "mixed"
+    page = PageInfo(number=layer.number, width_px=layer.width_px, height_px=layer.height_px, dpi=layer.dpi,
+                    text=text, source=source)
+    if options.debug_dir is not None:
+        from ocr.debug import write_overlay
+
+        image = _raster(doc, layer.number, options).image
+        write_overlay(options.debug_dir / f"page-{layer.number:04d}.png", image, tables, text)
+    return PageResult(page=page, tables=tables)
+
+
+def _raster(doc: DocumentInfo, number: int, options: ExtractOptions) -> RasterPage:
+    return rasterise_page(doc, number, options.dpi, options.max_page_pixels, options.page_timeout_s)
+
+
+def _only_regions(raster: RasterPage, regions: tuple[FloatBox, ...]) -> RasterPage:
+    """The raster with everything outside ``regions`` painted white (the text layer covers it)."""
+    blank = raster.image.copy()
+    blank[:] = 255
+    for x0, y0, x1, y1 in regions:
+        top, bottom = max(0, int(y0)), min(raster.image.shape[0], int(y1) + 1)
+        left, right = max(0, int(x0)), min(raster.image.shape[1], int(x1) + 1)
+        blank[top:bottom, left:right] = raster.image[top:bottom, left:right]
+    return RasterPage(number=raster.number, image=blank, dpi=raster.dpi)
+
+
+def _with_picture_tables(tables: list[Table], pictured: list[Table], layer: LayerPage,
+                         choice: SourceChoice) -> list[Table]:
+    """Text-layer tables plus the tables OCR found in pictures, top to bottom, page-local ids.
+
+    A pasted table's title, form and unit are usually typed above the picture: they come from
+    the text layer's context when the picture itself did not show them.
+    """
+    from ocr.context import attach_context
+    from ocr.textpage import text_fragments
+
+    merged = sorted([*tables, *pictured], key=lambda t: (t.bbox[1], t.bbox[0]))
+    outside = [g for g in choice.glyphs if not any(_holds(t.bbox, g.box) for t in merged)]
+    contexts = attach_context(text_fragments(outside), [t.bbox for t in merged], layer.height_px).tables
+    result = []
+    for index, (table, ctx) in enumerate(zip(merged, contexts, strict=True)):
+        update: dict[str, object] = {"id": f"p{layer.number}t{index}"}
+        for name in ("form", "title", "unit", "department"):
+            if getattr(table, name) is None and getattr(ctx, name) is not None:
+                update[name] = getattr(ctx, name)
+        result.append(table.model_copy(update=update))
+    return result
+
+
+def _holds(box: tuple[int, int, int, int], glyph_box: FloatBox) -> bool:
+    x, y = (glyph_box[0] + glyph_box[2]) / 2, (glyph_box[1] + glyph_box[3]) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
 def read_page(raster: RasterPage, options: ExtractOptions, deadline: _Deadline | None = None) -> PageResult:
@@ -170,7 +275,7 @@ def read_page(raster: RasterPage, options: ExtractOptions, deadline: _Deadline |
     if options.lexicon is not None:
         tables = correct_tables(tables, options.lexicon)
     page = PageInfo(number=raster.number, width_px=image.shape[1], height_px=image.shape[0], dpi=dpi,
-                    rotation=upright.rotation, skew_deg=upright.skew_deg, text=context.text)
+                    rotation=upright.rotation, skew_deg=upright.skew_deg, text=context.text, source="ocr")
     if options.debug_dir is not None:
         from ocr.debug import write_overlay
 

@@ -126,7 +126,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     defaults = pipeline.ExtractOptions()
     options = pipeline.ExtractOptions(engine=args.engine or defaults.engine, dpi=args.dpi or defaults.dpi,
                                       pages=parse_pages(args.pages), debug_dir=args.debug_dir,
-                                      lexicon=None if args.no_lexicon else fiscal_lexicon())
+                                      lexicon=None if args.no_lexicon else fiscal_lexicon(),
+                                      ocr=args.ocr, trust_invisible_text=args.trust_invisible_text)
 
     def progress(done: int, total: int) -> None:
         log.info("page %d/%d", done, total)
@@ -221,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--dpi", type=int)
     extract.add_argument("--pages", help="e.g. 1-5,7 (default: all)")
     extract.add_argument("--debug-dir", type=Path)
+    extract.add_argument("--ocr", choices=["auto", "always", "never"], default="auto",
+                         help="auto (default): read each PDF page's text layer where it is trustworthy and "
+                              "OCR the rest; always: OCR every page; never: text layers only")
+    extract.add_argument("--trust-invisible-text", action="store_true",
+                         help="read an invisible text layer over a scan (another tool's OCR) instead of "
+                              "OCR'ing the page image")
     extract.add_argument("--no-validate", action="store_true", help="skip the fiscal layer")
     extract.add_argument("--no-lexicon", action="store_true",
                          help="keep every label as read (no correction against the fiscal vocabulary)")

@@ -77,18 +77,18 @@ def latest_job(session: Session, document_id: str) -> Job | None:
 
 
 def ingest(session: Session, storage: Storage, runner: JobRunner, settings: Settings, principal: Principal, *,
-           upload: ReceivedUpload, callback_url: str | None) -> Ingested:
+           upload: ReceivedUpload, callback_url: str | None, ocr: str | None = None) -> Ingested:
     """Store the upload (or find the same file already stored) and make sure a job exists for it."""
     try:
         existing = _find_document(session, principal.tenant_id, upload.sha256)
         if existing is not None:
-            return _reuse(session, runner, settings, principal, existing, callback_url=callback_url)
+            return _reuse(session, runner, settings, principal, existing, callback_url=callback_url, ocr=ocr)
         _check_queue(session, settings, principal)
         document = Document(id=new_id(), tenant_id=principal.tenant_id, filename=upload.filename,
                             sha256=upload.sha256, size=upload.size, content_type=upload.content_type,
                             storage_key="")
         document.storage_key = f"{principal.tenant_id}/{document.id}"
-        job = _new_job(document.id, principal, settings, callback_url)
+        job = _new_job(document.id, principal, settings, callback_url, ocr)
         session.add(document)
         session.add(job)
         try:
@@ -113,19 +113,20 @@ def _find_document(session: Session, tenant_id: int, sha256: str) -> Document | 
                                                Document.sha256 == sha256)).first()
 
 
-def _new_job(document_id: str, principal: Principal, settings: Settings, callback_url: str | None) -> Job:
+def _new_job(document_id: str, principal: Principal, settings: Settings, callback_url: str | None,
+             ocr: str | None) -> Job:
     return Job(id=new_id(), document_id=document_id, tenant_id=principal.tenant_id, callback_url=callback_url,
-               options={"engine": settings.engine, "dpi": settings.dpi})
+               options={"engine": settings.engine, "dpi": settings.dpi, "ocr": ocr or settings.ocr_mode})
 
 
 def _reuse(session: Session, runner: JobRunner, settings: Settings, principal: Principal,
-           document: Document, *, callback_url: str | None) -> Ingested:
+           document: Document, *, callback_url: str | None, ocr: str | None = None) -> Ingested:
     """Same file again: return its job, or start a new one if the last one failed or was cancelled."""
     job = latest_job(session, document.id)
     if job is not None and job.state not in (JobState.failed.value, JobState.cancelled.value):
         return Ingested(document.id, job.id, duplicate=True)
     _check_queue(session, settings, principal)
-    job = _new_job(document.id, principal, settings, callback_url)
+    job = _new_job(document.id, principal, settings, callback_url, ocr)
     document.status = JobState.queued.value
     session.add(job)
     session.add(document)

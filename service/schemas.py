@@ -22,6 +22,8 @@ class FetchRequest(BaseModel):
     url: str = Field(min_length=1, max_length=4096, description="http(s) URL of the PDF/PNG/JPEG/TIFF")
     callback_url: str | None = Field(None, max_length=2048,
                                      description="Webhook called when the job finishes")
+    ocr: Literal["auto", "always", "never"] | None = Field(
+        None, description="Text layer or OCR per page (default: the server's FISCALOCR_OCR_MODE)")
 
 
 class WebhookDeliveryOut(BaseModel):

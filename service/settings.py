@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     dpi: int = Field(300, ge=50, le=1200)
     engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     lexicon: bool = Field(True, description="Correct one misread character in known labels (kept in read_as)")
+    ocr_mode: Literal["auto", "always", "never"] = Field(
+        "auto", description="auto: a PDF page's text layer where it is trustworthy, OCR elsewhere; "
+                            "always: OCR every page; never: text layers only. An upload's `ocr` field "
+                            "overrides it")
+    trust_invisible_text: bool = Field(False, description="Read an invisible text layer over a scanned page "
+                                                          "(another tool's OCR) instead of OCR'ing the image")
     max_queued_jobs_per_tenant: int = Field(1000, ge=1, description="More queued jobs than this -> 429")
 
     # -- Celery (RUNNER=celery) ------------------------------------------------------------------

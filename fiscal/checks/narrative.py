@@ -156,6 +156,20 @@ def _restated(
     )
 
 
+# Words that make a sentence about the previous year a comparison with it.
+_COMPARISON_WORDS = ("比", "较", "相比", "执行", "上年", "同期")
+
+
+def _compares_with_report_year(sentence: str, year: int, report_year: int) -> bool:
+    """A sentence naming the report year too, or the previous year beside a comparison, is right to name it.
+
+    Budgets state the current year's execution before next year's plan (2025年执行数…，2026年预算…).
+    """
+    if f"{report_year}年" in sentence:
+        return True
+    return year == report_year - 1 and any(word in sentence for word in _COMPARISON_WORDS)
+
+
 def _year_rule(ctx: Context) -> Iterator[Finding]:
     if ctx.year is None:
         return
@@ -167,6 +181,7 @@ def _year_rule(ctx: Context) -> Iterator[Finding]:
                 and int(match.group(1)) != ctx.year
                 and "万元" in sentence
                 and "相比" not in sentence[:12]
+                and not _compares_with_report_year(sentence, int(match.group(1)), ctx.year)
             ):
                 yield _finding(
                     "N.YEAR",
@@ -241,10 +256,24 @@ def _denominators(ctx: Context, section: Section, totals: list[Decimal]) -> list
     return out
 
 
+def _listed_whole(text: str) -> list[Decimal]:
+    """The sum of the parts a passage lists with their shares, when those shares add up to 100 %.
+
+    A breakdown (A x万元，占p%；B y万元，占q%…) is of its own whole: the parts' sum is the
+    denominator even when the passage never states the total (the 三公 items of their total).
+    """
+    listed = [(_dec(m.group(1)), Decimal(m.group(2))) for m in _SHARE_RE.finditer(text)]
+    shares = sum((share for _, share in listed), Decimal(0))
+    if len(listed) < 2 or abs(shares - 100) > Decimal("0.05") * len(listed):
+        return []
+    whole = sum((part for part, _ in listed), Decimal(0))
+    return [whole] if whole > 0 else []
+
+
 def _share_rule(ctx: Context) -> Iterator[Finding]:
     totals = _stated_totals(ctx)
     for section in sections(ctx.narrative):
-        bases = _denominators(ctx, section, totals)
+        bases = _denominators(ctx, section, totals) + _listed_whole(section.text)
         for match in _SHARE_RE.finditer(section.text):
             part, shown = _dec(match.group(1)), match.group(2)
             if part == 0 or not bases:

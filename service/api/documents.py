@@ -21,6 +21,7 @@ from models import (
     Table,
     WebhookDelivery,
 )
+from ocr.source import OCR_MODES
 from service.api.common import document_out, job_out, tenant_document
 from service.auth import Principal
 from service.deps import (
@@ -33,7 +34,7 @@ from service.deps import (
     SettingsDep,
     StorageDep,
 )
-from service.errors import ERROR_RESPONSES, ErrorBody
+from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError
 from service.ingest import ingest, latest_job, vet_callback_url
 from service.jobs import stages
 from service.remote_upload import download_upload
@@ -54,6 +55,9 @@ _UPLOAD_BODY: dict[str, Any] = {
                          "description": "PDF, PNG, JPEG or TIFF (sniffed by content)"},
                 "callback_url": {"type": "string", "maxLength": 2048,
                                  "description": "Webhook called when the job finishes"},
+                "ocr": {"type": "string", "enum": list(OCR_MODES),
+                        "description": "auto (default): each PDF page's text layer where it is trustworthy, "
+                                       "OCR elsewhere; always: OCR every page; never: text layers only"},
             },
         }}},
     }
@@ -72,13 +76,14 @@ async def upload_document(*, request: Request, principal: CallerDep, gate: GateD
     and an address the service may contact (403 ``fetch_refused_address``)."""
     upload = await receive_upload(request, storage, settings.max_upload_bytes)
     try:
+        ocr = _ocr_field(upload.fields.get("ocr"))
         callback_url = await vet_callback_url(upload.fields.get("callback_url"), settings,
                                               request.app.state.fetch_resolver)
     except BaseException:
         upload.temp_path.unlink(missing_ok=True)
         raise
     result = await gate.run(lambda session: ingest(session, storage, runner, settings, principal,
-                                                   upload=upload, callback_url=callback_url))
+                                                   upload=upload, callback_url=callback_url, ocr=ocr))
     return UploadAccepted(document_id=result.document_id, job_id=result.job_id, duplicate=result.duplicate)
 
 
@@ -102,8 +107,18 @@ async def fetch_document(*, request: Request, body: FetchRequest, principal: Cal
     callback_url = await vet_callback_url(body.callback_url, settings, resolver)
     upload = await download_upload(body.url, storage, settings, resolver)
     result = await gate.run(lambda session: ingest(session, storage, runner, settings, principal,
-                                                   upload=upload, callback_url=callback_url))
+                                                   upload=upload, callback_url=callback_url, ocr=body.ocr))
     return UploadAccepted(document_id=result.document_id, job_id=result.job_id, duplicate=result.duplicate)
+
+
+def _ocr_field(value: str | None) -> str | None:
+    """The upload's ``ocr`` form field, checked (None: the server's default)."""
+    if value is None or value == "":
+        return None
+    if value not in OCR_MODES:
+        raise ServiceError("validation_error", f"ocr must be one of {', '.join(OCR_MODES)}",
+                           detail={"field": "ocr"})
+    return value
 
 
 @router.get("", response_model=DocumentPage)

@@ -26,6 +26,7 @@ from models import Document, Job, JobState, PageResult, utcnow
 from ocr import pipeline
 from ocr.contract import PageInfo, Table
 from ocr.errors import FiscalOCRError, TooManyPagesError
+from ocr.source import OCR_MODES, OcrMode
 from service import fiscal_bridge, results
 from service.db import as_utc, make_engine, session_scope
 from service.logs import job_context
@@ -72,7 +73,16 @@ def extract_options(job: Job, settings: Settings) -> pipeline.ExtractOptions:
         max_page_pixels=settings.max_page_pixels,
         page_timeout_s=settings.page_timeout_s,
         lexicon=fiscal_lexicon() if settings.lexicon else None,
+        ocr=_ocr_mode(job.options.get("ocr", settings.ocr_mode)),
+        trust_invisible_text=settings.trust_invisible_text,
     )
+
+
+def _ocr_mode(value: object) -> OcrMode:
+    for mode in OCR_MODES:
+        if value == mode:
+            return mode
+    return "auto"
 
 
 def pending_jobs() -> list[str]:
