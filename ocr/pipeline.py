@@ -29,7 +29,7 @@ from ocr.preprocess import enlarge_small_text, make_upright
 from ocr.rasterise import DocumentInfo, RasterPage, open_document, rasterise_page
 from ocr.source import OcrMode, SourceChoice, choose_source
 from ocr.textlayer import FloatBox, LayerPage, open_pdf, read_layer
-from ocr.textpage import read_text_page
+from ocr.textpage import TextPage, read_text_page
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,7 @@ class _LayerReader:
     """The PDF opened once for its text layers (None for images, or when every page is OCR'd)."""
 
     def __init__(self, doc: DocumentInfo, options: ExtractOptions) -> None:
+        self.doc = doc
         self.pdf = open_pdf(doc.path) if doc.kind == "pdf" and options.ocr != "always" else None
 
     def __enter__(self) -> _LayerReader:
@@ -159,10 +160,10 @@ class _LayerReader:
         if self.pdf is not None:
             self.pdf.close()
 
-    def layer(self, number: int, options: ExtractOptions) -> LayerPage | None:
+    def layer(self, number: int, options: ExtractOptions, dpi: int | None = None) -> LayerPage | None:
         if self.pdf is None:
             return None
-        return read_layer(self.pdf, number, options.dpi, options.max_page_pixels)
+        return read_layer(self.pdf, number, dpi or options.dpi, options.max_page_pixels)
 
 
 def _extract_doc_page(doc: DocumentInfo, number: int, options: ExtractOptions,
@@ -172,7 +173,7 @@ def _extract_doc_page(doc: DocumentInfo, number: int, options: ExtractOptions,
     layer = layers.layer(number, options)
     choice = choose_source(layer, options.ocr, options.trust_invisible_text) if layer is not None else None
     if layer is not None and choice is not None and choice.source == "text":
-        result = _read_layer_page(doc, layer, choice, options, deadline)
+        result = _read_layer_page(layers, layer, choice, options, deadline)
     else:
         raster = _raster(doc, number, options)
         deadline.check("rasterise")
@@ -182,18 +183,21 @@ def _extract_doc_page(doc: DocumentInfo, number: int, options: ExtractOptions,
     return result
 
 
-def _read_layer_page(doc: DocumentInfo, layer: LayerPage, choice: SourceChoice, options: ExtractOptions,
+def _read_layer_page(layers: _LayerReader, layer: LayerPage, choice: SourceChoice, options: ExtractOptions,
                      deadline: _Deadline) -> PageResult:
     """A page read from its text layer; pictures on it without text are OCR'd and their tables added."""
+    doc = layers.doc
     text_page = read_text_page(layer, choice.glyphs)
+    if not text_page.grids and choice.over_image:
+        layer, text_page = _text_over_scan(layers, layer, options)
     tables, text = text_page.tables, text_page.context.text
     source = "text"
     if choice.pictures:
         raster = _raster(doc, layer.number, options)
         deadline.check("rasterise")
         pictured = read_page(_only_regions(raster, choice.pictures), options, deadline)
-        tables = _with_picture_tables(tables, pictured.tables, layer, choice)
-        text = text + pictured.page.text
+        tables, text = _with_picture_tables(tables, pictured.tables, layer, choice)
+        text += pictured.page.text
         source = "mixed"
     page = PageInfo(number=layer.number, width_px=layer.width_px, height_px=layer.height_px, dpi=layer.dpi,
                     text=text, source=source)
@@ -203,6 +207,19 @@ def _read_layer_page(doc: DocumentInfo, layer: LayerPage, choice: SourceChoice, 
         image = _raster(doc, layer.number, options).image
         write_overlay(options.debug_dir / f"page-{layer.number:04d}.png", image, tables, text)
     return PageResult(page=page, tables=tables)
+
+
+def _text_over_scan(layers: _LayerReader, layer: LayerPage,
+                    options: ExtractOptions) -> tuple[LayerPage, TextPage]:
+    """A scan with a trusted text layer: grids from the scan's pixels, cells from the layer.
+
+    The scan may be read at its own resolution, so the layer is read again at that resolution.
+    """
+    raster = _raster(layers.doc, layer.number, options)
+    if raster.dpi != layer.dpi:
+        layer = layers.layer(layer.number, options, raster.dpi) or layer
+    grids = find_tables(raster.image, raster.dpi, page_lines(raster.image, raster.dpi))
+    return layer, read_text_page(layer, layer.glyphs, grids)
 
 
 def _raster(doc: DocumentInfo, number: int, options: ExtractOptions) -> RasterPage:
@@ -221,8 +238,8 @@ def _only_regions(raster: RasterPage, regions: tuple[FloatBox, ...]) -> RasterPa
 
 
 def _with_picture_tables(tables: list[Table], pictured: list[Table], layer: LayerPage,
-                         choice: SourceChoice) -> list[Table]:
-    """Text-layer tables plus the tables OCR found in pictures, top to bottom, page-local ids.
+                         choice: SourceChoice) -> tuple[list[Table], list[str]]:
+    """Text-layer tables plus the tables OCR found in pictures (page-local ids), and the page's text.
 
     A pasted table's title, form and unit are usually typed above the picture: they come from
     the text layer's context when the picture itself did not show them.
@@ -232,15 +249,15 @@ def _with_picture_tables(tables: list[Table], pictured: list[Table], layer: Laye
 
     merged = sorted([*tables, *pictured], key=lambda t: (t.bbox[1], t.bbox[0]))
     outside = [g for g in choice.glyphs if not any(_holds(t.bbox, g.box) for t in merged)]
-    contexts = attach_context(text_fragments(outside), [t.bbox for t in merged], layer.height_px).tables
+    context = attach_context(text_fragments(outside), [t.bbox for t in merged], layer.height_px)
     result = []
-    for index, (table, ctx) in enumerate(zip(merged, contexts, strict=True)):
+    for index, (table, ctx) in enumerate(zip(merged, context.tables, strict=True)):
         update: dict[str, object] = {"id": f"p{layer.number}t{index}"}
         for name in ("form", "title", "unit", "department"):
             if getattr(table, name) is None and getattr(ctx, name) is not None:
                 update[name] = getattr(ctx, name)
         result.append(table.model_copy(update=update))
-    return result
+    return result, context.text
 
 
 def _holds(box: tuple[int, int, int, int], glyph_box: FloatBox) -> bool:

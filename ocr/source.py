@@ -40,6 +40,7 @@ class SourceChoice:
     reason: str
     glyphs: tuple[Glyph, ...] = ()  # the characters to read, when source is "text"
     pictures: tuple[FloatBox, ...] = ()  # regions of a text page that need OCR
+    over_image: bool = False  # the text lies over a page-sized image (a scan): its rules are pixels
 
 
 def _doubtful(glyph: Glyph) -> bool:
@@ -92,7 +93,7 @@ def choose_source(layer: LayerPage, mode: OcrMode = "auto", trust_invisible: boo
     if hidden and len(hidden) >= len(visible) and page_image:
         if trust_invisible:
             return SourceChoice("text", "invisible text layer over a scan, trusted by option",
-                                glyphs=layer.glyphs)
+                                glyphs=layer.glyphs, over_image=True)
         return SourceChoice("ocr", "invisible text over a page image (another tool's OCR)")
     if not visible:
         if layer.images:

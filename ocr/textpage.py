@@ -35,9 +35,15 @@ class TextPage:
     context: PageContext
 
 
-def read_text_page(layer: LayerPage, glyphs: Sequence[Glyph]) -> TextPage:
-    """Tables and context of one page from ``glyphs`` (the layer's characters chosen by the caller)."""
-    grids = vector_grids(layer.rules, layer.dpi)
+def read_text_page(layer: LayerPage, glyphs: Sequence[Glyph],
+                   grids: list[TableGrid] | None = None) -> TextPage:
+    """Tables and context of one page from ``glyphs`` (the layer's characters chosen by the caller).
+
+    The grids come from the page's vector rules unless the caller found them in its pixels
+    (a scan carrying a text layer has no vector rules).
+    """
+    if grids is None:
+        grids = vector_grids(layer.rules, layer.dpi)
     in_cells: list[dict[tuple[int, int], list[Glyph]]] = [{} for _ in grids]
     outside: list[Glyph] = []
     for glyph in glyphs:
