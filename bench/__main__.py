@@ -54,6 +54,22 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _digital(args: argparse.Namespace) -> int:
+    from bench.digital import run
+
+    pdfs = [Path(p) for p in args.pdfs]
+    pdfs = [q for p in pdfs for q in (sorted(p.glob("*.pdf")) if p.is_dir() else [p])]
+    print(run(pdfs, with_ocr=args.ocr_path))
+    if args.service:
+        from bench.digital import service_seconds
+
+        print("\n| report | CLI s (extract + validate) | service s (upload -> job succeeded) |")
+        print("|---|---|---|")
+        for name, cli, service in service_seconds(pdfs):
+            print(f"| {name} | {cli:.2f} | {service:.2f} |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -78,6 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         "--overlays", default=None, help="write truth/prediction overlay PNGs for failing tables here"
     )
     run.set_defaults(handler=_run)
+    digital = sub.add_parser("digital", help="digital PDFs: text-layer path vs pdftoppm (and the OCR path)")
+    digital.add_argument("pdfs", nargs="+", help="PDF files or folders of them")
+    digital.add_argument("--ocr-path", action="store_true",
+                         help="also run every page through OCR and compare")
+    digital.add_argument("--service", action="store_true",
+                         help="also time each report through `fiscalocr serve` on 127.0.0.1 "
+                              "(embedded defaults)")
+    digital.set_defaults(handler=_digital)
     merge = sub.add_parser("report", help="merge run --json reports into one table")
     merge.add_argument("reports", nargs="+")
     merge.add_argument("--json", default=None)

@@ -150,6 +150,8 @@ class Cell(SQLModel, table=True):
     confidence: float = 1.0
     bbox: list[int] = _json(list)
     corrected: bool = False
+    source: str | None = Field(default=None, max_length=8)  # "text" (PDF text layer) or "ocr"
+    read_as: str | None = Field(default=None, sa_type=Text)  # the recogniser's reading, when corrected
 
 
 class Record(SQLModel, table=True):

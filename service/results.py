@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
@@ -70,7 +70,8 @@ def _kinds_by_table(extraction: Extraction) -> dict[str, str]:
 def _cell_row(table_id: int | None, document_id: str, cell: ContractCell) -> dict[str, Any]:
     return {"table_id": table_id, "document_id": document_id, "row": cell.row, "col": cell.col,
             "row_span": cell.row_span, "col_span": cell.col_span, "text": cell.text,
-            "confidence": cell.confidence, "bbox": list(cell.bbox), "corrected": False}
+            "confidence": cell.confidence, "bbox": list(cell.bbox), "corrected": False,
+            "source": cell.source, "read_as": cell.read_as}
 
 
 def load_extraction(session: Session, document: Document) -> Extraction:
@@ -94,7 +95,8 @@ def _contract_table(table: Table, cells: list[Cell]) -> ContractTable:
         unit=table.unit, department=table.department, n_rows=table.n_rows, n_cols=table.n_cols,
         continues=table.continues, notes=list(table.notes),
         cells=[ContractCell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span, text=c.text,
-                            confidence=c.confidence, bbox=_bbox(c.bbox)) for c in cells],
+                            confidence=c.confidence, bbox=_bbox(c.bbox), source=cell_source(c.source),
+                            read_as=c.read_as) for c in cells],
     )
 
 
@@ -109,3 +111,8 @@ def update_table_kinds(session: Session, document_id: str, extraction: Extractio
         if table.kind != kinds.get(table.ref):
             table.kind = kinds.get(table.ref)
             session.add(table)
+
+
+def cell_source(value: str | None) -> Literal["text", "ocr"] | None:
+    """A stored cell's source as the contract types it."""
+    return "text" if value == "text" else "ocr" if value == "ocr" else None

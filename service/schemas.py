@@ -118,6 +118,10 @@ class CellOut(BaseModel):
     confidence: float
     bbox: list[int]
     corrected: bool
+    source: Literal["text", "ocr"] | None = Field(
+        None, description="text: read from the PDF's text layer; ocr: recognised from the page image")
+    read_as: str | None = Field(None, description="The recogniser's own reading, when a vocabulary "
+                                                  "correction changed the text")
 
 
 class TableDetail(TableOut):

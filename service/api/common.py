@@ -9,6 +9,7 @@ from models import Cell, Document, Job, Table
 from service.auth import Principal
 from service.db import as_utc
 from service.errors import ServiceError, not_found
+from service.results import cell_source
 from service.schemas import CellOut, DocumentOut, JobError, JobOut, TableOut
 
 
@@ -67,4 +68,4 @@ def cell_out(cell: Cell) -> CellOut:
     assert cell.id is not None
     return CellOut(cell_id=cell.id, row=cell.row, col=cell.col, row_span=cell.row_span,
                    col_span=cell.col_span, text=cell.text, confidence=cell.confidence, bbox=list(cell.bbox),
-                   corrected=cell.corrected)
+                   corrected=cell.corrected, source=cell_source(cell.source), read_as=cell.read_as)

@@ -22,7 +22,8 @@ def api_tables(api: Any, document_id: str) -> list[Table]:
             title=detail["title"], unit=detail["unit"], department=detail["department"],
             n_rows=detail["n_rows"], n_cols=detail["n_cols"], continues=detail["continues"],
             notes=detail["notes"],
-            cells=[{k: c[k] for k in ("row", "col", "row_span", "col_span", "text", "confidence", "bbox")}
+            cells=[{k: c[k] for k in ("row", "col", "row_span", "col_span", "text", "confidence", "bbox",
+                                      "source", "read_as")}
                    for c in detail["cells"]]))
     return tables
 
