@@ -88,8 +88,11 @@ def _errors(extraction: dict[str, Any]) -> int:
 def measure(pdf: Path, with_ocr: bool) -> ReportRow:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        raster = _timed(["pdftoppm", "-r", "300", "-gray", "-png", str(pdf), str(work / "page")])
-        pages = len(list(work.glob("page*.png")))
+        # The yardstick as the issue measured it: pdftoppm's default output (PPM, no compression).
+        raster = _timed(["pdftoppm", "-r", "300", str(pdf), str(work / "page")])
+        pages = len(list(work.glob("page*.ppm")))
+        for rendered in work.glob("page*.ppm"):
+            rendered.unlink()
         text_run, text = _extract(pdf, work / "text.json")
         row = ReportRow(pdf.name, pages, raster, text_run, errors_text=_errors(text))
         if with_ocr:

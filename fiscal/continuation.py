@@ -70,15 +70,21 @@ def merge(a: Table, b: Table) -> Table:
     )
 
 
-def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]:
+RowPages = dict[str, list[tuple[int, int]]]
+"""Joined table id -> (first row, page) of each part, in row order: where a joined row was printed."""
+
+
+def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding], RowPages]:
     by_id = {t.id: t for t in tables}
     out: list[Table] = []
     findings: list[Finding] = []
+    parts: RowPages = {}
     absorbed: set[str] = set()
     for index, table in enumerate(tables):
         if table.id in absorbed:
             continue
         current, position, last_page = table, index + 1, table.page
+        parts[table.id] = [(0, table.page)]
         while True:
             nxt, how = _next_part(tables, by_id, current, position, last_page)
             if nxt is None or nxt.id in absorbed or nxt.id == table.id:
@@ -88,6 +94,7 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]
                 log.warning("not joining %s to %s: the joined table would exceed the caps", nxt.id, table.id)
                 break
             absorbed.add(nxt.id)
+            parts[table.id].append((current.n_rows, nxt.page))
             current = merge(current, nxt)
             position, last_page = tables.index(nxt) + 1, nxt.page
             findings.append(
@@ -101,7 +108,7 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding]]
                 )
             )
         out.append(current)
-    return out, findings
+    return out, findings, parts
 
 
 def _next_part(

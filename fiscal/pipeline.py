@@ -8,8 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from fiscal import checks  # noqa: F401  (registers the rules)
-from fiscal.continuation import join_continuations
+from fiscal.continuation import RowPages, join_continuations
 from fiscal.layout import Sheet, analyse
+from fiscal.locate import locate
 from fiscal.records import sheet_records
 from fiscal.repair import RepairOptions, RepairPolicy, propose
 from fiscal.rules import Context, Outcome, run_rules
@@ -29,6 +30,7 @@ class Validation:
     records: list[Record]
     findings: list[Finding]
     outcomes: list[Outcome] = field(default_factory=list)
+    row_pages: RowPages = field(default_factory=dict)
 
 
 @dataclass
@@ -74,13 +76,13 @@ def _analyse_all(tables: list[Table]) -> tuple[list[Sheet], list[Finding]]:
 def validate(tables: list[Table], narrative: list[str] | None = None) -> Validation:
     narrative = narrative or []
     screened = screen(tables)
-    joined, findings = join_continuations(screened.tables)
+    joined, findings, row_pages = join_continuations(screened.tables)
     sheets, problems = _analyse_all(joined)
     ctx = Context(sheets, narrative, report_year(joined, narrative))
     rule_findings, outcomes = run_rules(ctx)
     records = [record for sheet in sheets for record in sheet_records(sheet)]
     all_findings = [*screened.findings, *findings, *problems, *rule_findings]
-    return Validation([*joined, *screened.refused], sheets, records, all_findings, outcomes)
+    return Validation([*joined, *screened.refused], sheets, records, all_findings, outcomes, row_pages)
 
 
 def validate_tables(
@@ -143,9 +145,9 @@ def enrich(extraction: Extraction, policy: RepairPolicy | RepairOptions = Repair
             )
         if options.policy is RepairPolicy.APPLY and proposals:
             result = validate(tables, narrative)
-    return extraction.model_copy(
-        update={"tables": result.tables, "records": result.records, "findings": [*result.findings, *repairs]}
-    )
+    findings = locate([*result.findings, *repairs], result.tables, result.row_pages, extraction.pages)
+    return extraction.model_copy(update={"tables": result.tables, "records": result.records,
+                                         "findings": findings})
 
 
 __all__ = [

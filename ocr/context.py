@@ -54,6 +54,7 @@ class TableContext:
 class PageContext:
     tables: list[TableContext]
     text: list[str]
+    text_boxes: list[Box] = field(default_factory=list)  # one per line of ``text``
 
 
 def find_text_lines(lines: PageLines, exclude: Sequence[Box], dpi: int) -> list[Box]:
@@ -220,8 +221,11 @@ def attach_context(lines: Sequence[TextLine], table_boxes: Sequence[Box], page_h
         below = [(i, ln) for i, ln in indexed if box[3] - 5 <= ln.bbox[1] < floor and i not in used]
         contexts[t].notes = _notes(below, used)
     rest = [ln for i, ln in indexed if i not in used]
-    text = [" ".join(fragment.text for fragment in row) for row in _visual_rows(rest)]
-    return PageContext(tables=contexts, text=text)
+    rows = _visual_rows(rest)
+    text = [" ".join(fragment.text for fragment in row) for row in rows]
+    boxes = [(min(f.bbox[0] for f in row), min(f.bbox[1] for f in row),
+              max(f.bbox[2] for f in row), max(f.bbox[3] for f in row)) for row in rows]
+    return PageContext(tables=contexts, text=text, text_boxes=boxes)
 
 
 def _notes(below: list[tuple[int, TextLine]], used: set[int]) -> list[str]:

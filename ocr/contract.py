@@ -38,6 +38,9 @@ class PageInfo(_Model):
         default_factory=list,
         description="Lines of text on the page outside any table (narrative, headings), top to bottom.",
     )
+    text_boxes: list[BBox] = Field(
+        default_factory=list, exclude_if=lambda value: not value,
+        description="Pixel box of each line of ``text``, in the same order.")
     source: Literal["text", "ocr", "mixed"] | None = Field(
         None, exclude_if=lambda value: value is None,
         description="How the page was read: its text layer, OCR of its image, or the text layer with "
@@ -130,6 +133,12 @@ class Finding(_Model):
     difference: str | None = None
     tolerance: str | None = None
     correction: Correction | None = None
+    page: int | None = Field(None, exclude_if=lambda value: value is None,
+                             description="Page the finding points at (first blamed cell, or its sentence).")
+    bbox: BBox | None = Field(None, exclude_if=lambda value: value is None,
+                              description="Pixel box on that page: blamed cells, or the sentence's lines.")
+    quote: str | None = Field(None, exclude_if=lambda value: value is None,
+                              description="The narrative sentence the finding is about.")
 
 
 class Extraction(_Model):

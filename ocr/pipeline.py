@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ocr.cells import read_table_cells
 from ocr.context import attach_context, find_text_lines, read_text_lines
-from ocr.contract import Extraction, PageInfo, Source, Table
+from ocr.contract import BBox, Extraction, PageInfo, Source, Table
 from ocr.engines import get_engine
 from ocr.errors import InvalidPageRangeError, ProcessingTimeoutError
 from ocr.grid import find_tables, page_lines
@@ -190,17 +190,17 @@ def _read_layer_page(layers: _LayerReader, layer: LayerPage, choice: SourceChoic
     text_page = read_text_page(layer, choice.glyphs)
     if not text_page.grids and choice.over_image:
         layer, text_page = _text_over_scan(layers, layer, options)
-    tables, text = text_page.tables, text_page.context.text
+    tables, text, boxes = text_page.tables, text_page.context.text, text_page.context.text_boxes
     source = "text"
     if choice.pictures:
         raster = _raster(doc, layer.number, options)
         deadline.check("rasterise")
         pictured = read_page(_only_regions(raster, choice.pictures), options, deadline)
-        tables, text = _with_picture_tables(tables, pictured.tables, layer, choice)
-        text += pictured.page.text
+        tables, text, boxes = _with_picture_tables(tables, pictured.tables, layer, choice)
+        text, boxes = text + pictured.page.text, boxes + pictured.page.text_boxes
         source = "mixed"
     page = PageInfo(number=layer.number, width_px=layer.width_px, height_px=layer.height_px, dpi=layer.dpi,
-                    text=text, source=source)
+                    text=text, text_boxes=boxes, source=source)
     if options.debug_dir is not None:
         from ocr.debug import write_overlay
 
@@ -238,7 +238,7 @@ def _only_regions(raster: RasterPage, regions: tuple[FloatBox, ...]) -> RasterPa
 
 
 def _with_picture_tables(tables: list[Table], pictured: list[Table], layer: LayerPage,
-                         choice: SourceChoice) -> tuple[list[Table], list[str]]:
+                         choice: SourceChoice) -> tuple[list[Table], list[str], list[BBox]]:
     """Text-layer tables plus the tables OCR found in pictures (page-local ids), and the page's text.
 
     A pasted table's title, form and unit are usually typed above the picture: they come from
@@ -257,7 +257,7 @@ def _with_picture_tables(tables: list[Table], pictured: list[Table], layer: Laye
             if getattr(table, name) is None and getattr(ctx, name) is not None:
                 update[name] = getattr(ctx, name)
         result.append(table.model_copy(update=update))
-    return result, context.text
+    return result, context.text, context.text_boxes
 
 
 def _holds(box: tuple[int, int, int, int], glyph_box: FloatBox) -> bool:
@@ -292,7 +292,8 @@ def read_page(raster: RasterPage, options: ExtractOptions, deadline: _Deadline |
     if options.lexicon is not None:
         tables = correct_tables(tables, options.lexicon)
     page = PageInfo(number=raster.number, width_px=image.shape[1], height_px=image.shape[0], dpi=dpi,
-                    rotation=upright.rotation, skew_deg=upright.skew_deg, text=context.text, source="ocr")
+                    rotation=upright.rotation, skew_deg=upright.skew_deg, text=context.text,
+                    text_boxes=context.text_boxes, source="ocr")
     if options.debug_dir is not None:
         from ocr.debug import write_overlay
 
