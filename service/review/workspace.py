@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fiscal.repair import RepairOptions
-from models import Approval, Cell, Correction, Document, Finding, Job, Table
+from models import Approval, Cell, Correction, Document, Finding, Job, Record, Table
 from service.db import as_utc
 from service.ingest import latest_job
 
@@ -124,6 +124,14 @@ def _cell_view(cell: Cell, blamed_by: list[int]) -> dict[str, Any]:
             "uncertain": cell.confidence < UNCERTAIN_BELOW and not cell.corrected, "findings": blamed_by}
 
 
+def records_view(session: Session, document_id: str) -> list[dict[str, Any]]:
+    """The typed records (what the exports hold), so the page shows a correction's effect on them."""
+    rows = session.exec(select(Record).where(Record.document_id == document_id)
+                        .order_by(col(Record.position)))
+    keys = ("table", "row", "code", "name", "level", "fields")
+    return [{key: r.data.get(key) for key in keys} for r in rows]
+
+
 def corrections_view(session: Session, document_id: str) -> list[dict[str, Any]]:
     rows = session.exec(select(Correction).where(Correction.document_id == document_id)
                         .order_by(col(Correction.id).desc())).all()
@@ -155,6 +163,7 @@ def workspace(session: Session, document: Document) -> dict[str, Any]:
                     "review": review["tables"][t.ref], "cells": cells_by_table.get(t.ref, [])}
                    for t in tables],
         "findings": findings,
+        "records": records_view(session, document.id),
         "corrections": corrections_view(session, document.id),
         "review": review,
     }

@@ -203,19 +203,34 @@ function renderPageSelect() {
   if (state.page !== null) select.value = String(state.page);
 }
 
+// Fit the current table's width (with a margin) when it is on this page, else the page's width.
 function fitZoom(info) {
   const width = $("scroller").clientWidth - 4;
-  return Math.max(0.1, Math.min(2, width / info.width_px));
+  const table = currentTable();
+  const [x0, , x1] = table && table.page === info.number ? table.bbox : [0, 0, 0, 0];
+  const span = x1 > x0 ? Math.min(info.width_px, (x1 - x0) * 1.08) : info.width_px;
+  return Math.max(0.1, Math.min(2, width / span));
+}
+
+function fitView(info) {
+  state.zoom = fitZoom(info);
+  renderPage();
+  const table = currentTable();
+  if (table && table.page === info.number) scrollPageTo(table.bbox);
 }
 
 function renderPage() {
   const info = pageInfo(state.page);
   if (!info) return;
   $("page-select").value = String(state.page);
-  if (state.zoom === null) state.zoom = fitZoom(info);
+  const first = state.zoom === null;
+  if (first) state.zoom = fitZoom(info);
   const image = $("page-image");
   const src = `${base}/pages/${info.number}.png?dpi=110`;
-  if (image.getAttribute("src") !== src) image.setAttribute("src", src);
+  if (image.getAttribute("src") !== src) {
+    $("stage").classList.remove("loaded");
+    image.setAttribute("src", src);
+  }
   const width = Math.round(info.width_px * state.zoom);
   const height = Math.round(info.height_px * state.zoom);
   for (const node of [$("stage"), image, $("overlay")]) {
@@ -224,6 +239,7 @@ function renderPage() {
   }
   $("zoom-level").textContent = `${Math.round(state.zoom * 100)}%`;
   drawOverlay(info);
+  if (first) requestAnimationFrame(() => scrollPageTo(currentTable()?.page === info.number ? currentTable().bbox : null));
 }
 
 function rect(box, cls) {
@@ -279,7 +295,8 @@ function setZoom(zoom) {
 function wireViewer() {
   $("zoom-in").addEventListener("click", () => setZoom(state.zoom * 1.25));
   $("zoom-out").addEventListener("click", () => setZoom(state.zoom / 1.25));
-  $("zoom-fit").addEventListener("click", () => setZoom(fitZoom(pageInfo(state.page))));
+  $("zoom-fit").addEventListener("click", () => fitView(pageInfo(state.page)));
+  $("page-image").addEventListener("load", () => $("stage").classList.add("loaded"));
   $("page-select").addEventListener("change", (event) => { state.page = Number(event.target.value); renderPage(); });
   const scroller = $("scroller");
   scroller.addEventListener("wheel", (event) => {
@@ -322,6 +339,17 @@ function renderEditor() {
   $("cell-save").disabled = !state.editing;
   $("cell-cancel").disabled = !state.editing;
   $("editor").classList.toggle("editing", state.editing);
+  renderRecord(found);
+}
+
+// The typed record of the selected cell's row: shows what a correction did to the exported data.
+function renderRecord(found) {
+  const record = found && state.data.records.find((r) => r.table === found.table.table_id && r.row === found.cell.row);
+  if (!record) { $("record").replaceChildren(); return; }
+  const fields = Object.entries(record.fields ?? {}).map(([name, value]) =>
+    el("span", { class: "field", dataset: { field: name } }, el("b", {}, name), ` ${value ?? "∅"}`));
+  $("record").replaceChildren(el("span", { class: "muted" }, `记录 · ${record.code ?? ""} ${record.name ?? ""}：`),
+                              ...fields);
 }
 
 function startEdit() {
@@ -381,7 +409,7 @@ function onKey(event) {
     j: () => step(1), n: () => step(1), k: () => step(-1), p: () => step(-1),
     Enter: startEdit, e: startEdit, a: approveTable, A: approveDocument,
     "+": () => setZoom(state.zoom * 1.25), "-": () => setZoom(state.zoom / 1.25),
-    0: () => setZoom(fitZoom(pageInfo(state.page))),
+    0: () => fitView(pageInfo(state.page)),
   };
   const action = actions[event.key];
   if (action) { event.preventDefault(); action(); }
