@@ -262,3 +262,10 @@ def test_annotated_report_over_the_api(api_doc: tuple[Api, str], server: Server,
     assert re.search(r"Pages:\s+2", pages)  # the page, then the summary
     stranger = Api(server, server.new_key(f"stranger-{uuid.uuid4().hex[:8]}"))
     assert stranger.client.get(f"/v1/documents/{document_id}/report.pdf").status_code == 404
+
+
+def test_an_approved_document_can_still_be_deleted(api_doc: tuple[Api, str]) -> None:
+    api, document_id = api_doc
+    assert api.client.post(f"/v1/documents/{document_id}/approvals", json={}).status_code == 200
+    assert api.client.delete(f"/v1/documents/{document_id}").status_code == 204
+    assert api.client.get(f"/v1/documents/{document_id}/review").status_code == 404
