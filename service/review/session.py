@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
 
 from models import ApiKey, ReviewSession, Tenant, utcnow
 from service.auth import Principal, hash_key
@@ -90,6 +91,10 @@ def sign_in(session: Session, settings: Settings, api_key: str) -> tuple[str, da
                                             ApiKey.revoked_at.is_(None))).first()  # type: ignore[union-attr]
     if row is None or row.id is None:
         return None
+    # Sessions of this key that ended or expired are no longer needed: keep the table small.
+    session.execute(delete(ReviewSession).where(
+        col(ReviewSession.api_key_id) == row.id,
+        or_(col(ReviewSession.expires_at) < utcnow(), col(ReviewSession.ended_at).is_not(None))))
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(seconds=settings.session_ttl_s)
     session.add(ReviewSession(token_hash=_token_hash(token), api_key_id=row.id,

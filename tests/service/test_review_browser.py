@@ -113,6 +113,8 @@ def test_review_workflow_in_chromium(server: Server, browser: Any, tmp_path: Pat
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text else None)  # a blocked script, style or image
 
     sign_in(page, server, key)
     cookie = next(c for c in context.cookies() if c["name"] == "fiscalocr_session")
@@ -164,6 +166,16 @@ def test_review_workflow_in_chromium(server: Server, browser: Any, tmp_path: Pat
     assert RIGHT in page.locator("#record").inner_text() and WRONG not in page.locator("#record").inner_text()
     history = page.locator("#history li").first.inner_text()
     assert WRONG in history and RIGHT in history and f"{tenant}-auditor" in history
+
+    # Undo brings the misprint and its findings back; correct it again from the keyboard.
+    page.locator("#history li button.undo").first.click()
+    expect(page.locator("#findings li.finding")).to_have_count(2, timeout=TIMEOUT_MS)
+    assert page.locator("#grid td.selected").inner_text() == WRONG
+    assert page.locator("#history li").count() == 2
+    page.keyboard.press("Enter")
+    page.fill("#cell-input", RIGHT)
+    page.keyboard.press("Enter")
+    expect(page.locator("#findings li.finding")).to_have_count(0, timeout=TIMEOUT_MS)
 
     # Approve the table (A) and the document (Shift+A).
     page.keyboard.press("a")
