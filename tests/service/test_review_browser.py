@@ -134,9 +134,10 @@ def test_review_workflow_in_chromium(server: Server, browser: Any, tmp_path: Pat
     assert document_id
 
     # The annotated report before the correction: the misprinted cell is boxed in red.
+    row.locator("a.doc-link").click()
+    page.wait_for_url(f"{server.url}/review/documents/{document_id}")
+    page.wait_for_selector("#findings li.finding")
     with page.expect_download() as before_download:
-        page.goto(f"{server.url}/review/documents/{document_id}")
-        page.wait_for_selector("#findings li.finding")
         page.click("#download-report")
     before_pdf = tmp_path / "before.pdf"
     before_download.value.save_as(before_pdf)

@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+from netguard_fixture import LocalHTTPServer, respond
 from review_scan import COL, RIGHT, ROW, WRONG, write_misprinted_pdf
 from svc_harness import Api, Server
+from svc_scans import write_pdf
 
 CSRF_RE = re.compile(r'name="csrf[-_]token" (?:value|content)="([^"]+)"')
 
@@ -269,3 +271,35 @@ def test_an_approved_document_can_still_be_deleted(api_doc: tuple[Api, str]) -> 
     assert api.client.post(f"/v1/documents/{document_id}/approvals", json={}).status_code == 200
     assert api.client.delete(f"/v1/documents/{document_id}").status_code == 204
     assert api.client.get(f"/v1/documents/{document_id}/review").status_code == 404
+
+
+def test_list_filters_and_fetch_by_url_from_the_page(server: Server, http_server: LocalHTTPServer,
+                                                     misprint: tuple[Api, str, str], tmp_path: Path) -> None:
+    api, document_id, key = misprint
+    reviewer = Reviewer(server, key)
+    clean = write_pdf(tmp_path / "clean.pdf", first_variant=51).read_bytes()
+    http_server.routes[("GET", "/clean.pdf")] = lambda h: respond(h, 200, clean)
+    fetched = reviewer.send("POST", "/review/api/documents/fetch", csrf=reviewer.csrf,
+                            json={"url": http_server.url("/clean.pdf")})
+    assert fetched.status_code == 202, fetched.text
+    api.wait_job(fetched.json()["job_id"])
+    refused = reviewer.send("POST", "/review/api/documents/fetch", csrf=reviewer.csrf,
+                            json={"url": "http://169.254.169.254/latest/x.pdf"})
+    assert refused.status_code == 403 and refused.json()["code"] == "fetch_refused_address"
+
+    def ids(**params: str) -> set[str]:
+        listing = reviewer.client.get("/review/api/documents", params=params).json()
+        return {item["document_id"] for item in listing["items"]}
+
+    everything = ids()
+    assert everything == {document_id, fetched.json()["document_id"]}
+    assert ids(severity="error") == {document_id}
+    assert ids(form="公开05表") == everything and ids(form="公开01表") == set()
+    assert ids(state="succeeded") == everything and ids(state="running") == set()
+    assert api.client.post(f"/v1/documents/{document_id}/approvals", json={}).status_code == 200
+    assert ids(state="approved") == {document_id}
+    assert ids(state="open") == {fetched.json()["document_id"]}
+    item = next(i for i in reviewer.client.get("/review/api/documents").json()["items"]
+                if i["document_id"] == document_id)
+    assert item["findings"]["error"] == 2 and item["pages"] == 1 and item["job"]["pages_done"] == 1
+    assert api.client.delete(f"/v1/documents/{document_id}/approvals").status_code == 200
