@@ -263,10 +263,16 @@ function drawOverlay(info) {
   for (const finding of state.data.findings.filter((f) => f.page === info.number && f.box)) {
     const active = finding.number === state.findingNumber ? " active" : "";
     for (const box of finding.boxes) svg.append(rect(box, `fbox sev-${finding.severity}${active}`));
+    // A numbered tag just outside the box's top-left corner, as on the printed report.
     const [x0, y0] = finding.box;
+    const size = 46;
+    const width = size * (0.5 + 0.6 * String(finding.number).length);
+    const tagX = Math.max(0, x0 - width);
+    const tagY = Math.max(0, y0 - size);
+    svg.append(rect([tagX, tagY, tagX + width, tagY + size], `ftag sev-${finding.severity}`));
     const label = document.createElementNS(SVG, "text");
-    label.setAttribute("x", x0 + 4); label.setAttribute("y", Math.max(18, y0 - 6));
-    label.setAttribute("class", `flabel sev-${finding.severity}`);
+    label.setAttribute("x", tagX + width / 2); label.setAttribute("y", tagY + size * 0.78);
+    label.setAttribute("class", "flabel");
     label.textContent = String(finding.number);
     svg.append(label);
   }
