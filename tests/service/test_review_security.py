@@ -86,7 +86,8 @@ def test_sign_in_sets_a_hardened_cookie_and_needs_the_login_token(server: Server
 
 
 def test_cookie_is_secure_over_https(tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
+    """The app itself, in process, reached over https (as behind a TLS-terminating proxy)."""
+    import anyio
 
     from service.app import create_app
     from service.auth import create_key
@@ -99,10 +100,16 @@ def test_cookie_is_secure_over_https(tmp_path: Path) -> None:
     with session_scope(engine) as session:
         key, _ = create_key(session, "https-tenant")
     engine.dispose()
-    with TestClient(create_app(settings, configure_logs=False), base_url="https://testserver") as client:
-        token = CSRF_RE.search(client.get("/review").text).group(1)  # type: ignore[union-attr]
-        response = client.post("/review/login", data={"api_key": key, "csrf_token": token},
-                               follow_redirects=False)
+    app = create_app(settings, configure_logs=False)
+
+    async def sign_in() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+            token = CSRF_RE.search((await client.get("/review")).text).group(1)  # type: ignore[union-attr]
+            return await client.post("/review/login", data={"api_key": key, "csrf_token": token})
+
+    response = anyio.run(sign_in)
+    app.state.engine.dispose()
     cookie = _set_cookie(response, "fiscalocr_session")
     assert response.status_code == 303 and cookie is not None and "; secure" in cookie.lower()
 
@@ -303,3 +310,23 @@ def test_list_filters_and_fetch_by_url_from_the_page(server: Server, http_server
                 if i["document_id"] == document_id)
     assert item["findings"]["error"] == 2 and item["pages"] == 1 and item["job"]["pages_done"] == 1
     assert api.client.delete(f"/v1/documents/{document_id}/approvals").status_code == 200
+
+
+@pytest.mark.postgres
+def test_review_page_flow_on_postgresql(pg_server: Server, tmp_path: Path) -> None:
+    """The same session, list, correction, approval and report paths on PostgreSQL."""
+    api, document_id, key = _processed(pg_server, tmp_path, "pg")
+    reviewer = Reviewer(pg_server, key)
+    listing = reviewer.client.get("/review/api/documents", params={"severity": "error", "form": "公开05表"})
+    assert [i["document_id"] for i in listing.json()["items"]] == [document_id]
+    cell = _cell(api, document_id)
+    base = f"/review/api/documents/{document_id}"
+    fixed = reviewer.send("PATCH", f"{base}/cells/{cell['cell_id']}", csrf=reviewer.csrf,
+                          json={"text": RIGHT})
+    assert fixed.status_code == 200 and fixed.json()["findings"] == []
+    approved = reviewer.send("POST", f"{base}/approvals", csrf=reviewer.csrf, json={"table": "t0"}).json()
+    assert approved["review"]["tables"]["t0"]["approved"] is True
+    report = reviewer.client.get(f"/review/documents/{document_id}/report.pdf")
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    assert reviewer.client.post("/review/logout", data={"csrf_token": reviewer.csrf}).status_code == 303
+    assert reviewer.client.get(base).status_code == 401
