@@ -2,6 +2,9 @@
 
 from models.tables import (
     ApiKey,
+    Approval,
+    Batch,
+    BatchItem,
     Cell,
     Correction,
     Document,
@@ -10,6 +13,7 @@ from models.tables import (
     JobState,
     PageResult,
     Record,
+    ReviewSession,
     Table,
     Tenant,
     WebhookDelivery,
@@ -19,6 +23,9 @@ from models.tables import (
 
 __all__ = [
     "ApiKey",
+    "Approval",
+    "Batch",
+    "BatchItem",
     "Cell",
     "Correction",
     "Document",
@@ -27,6 +34,7 @@ __all__ = [
     "JobState",
     "PageResult",
     "Record",
+    "ReviewSession",
     "Table",
     "Tenant",
     "WebhookDelivery",

@@ -202,3 +202,50 @@ class WebhookDelivery(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _timestamp()
     finished_at: datetime | None = _optional_timestamp()
+
+
+class Approval(SQLModel, table=True):
+    """A reviewer signed off one table (``table_ref``) or the whole document (``table_ref`` empty).
+    Stale once a correction is newer than ``created_at`` (the review state is derived, not stored)."""
+
+    __table_args__ = (UniqueConstraint("document_id", "table_ref", name="uq_approval_document_table"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    table_ref: str = Field(default="", max_length=50, description="'' for the whole document")
+    who: str = Field(max_length=200)
+    created_at: datetime = _timestamp()
+
+
+class ReviewSession(SQLModel, table=True):
+    """A signed-in reviewer of the web page. The cookie carries the session id (signed); only its
+    SHA-256 is stored, so a leaked database row cannot be replayed as a cookie."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    api_key_id: int = Field(foreign_key="apikey.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    ended_at: datetime | None = _optional_timestamp()
+
+
+class Batch(SQLModel, table=True):
+    """Several documents submitted together (POST /v1/batches); progress is read from their jobs."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    created_at: datetime = _timestamp()
+
+
+class BatchItem(SQLModel, table=True):
+    """One file or URL of a batch: the document it became, or why it was refused."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(foreign_key="batch.id", index=True, max_length=32)
+    position: int
+    source: str = Field(max_length=4096, description="File name or URL as submitted")
+    document_id: str | None = Field(default=None, max_length=32)
+    job_id: str | None = Field(default=None, max_length=32)
+    error_code: str | None = Field(default=None, max_length=100)
+    error_message: str | None = Field(default=None, sa_type=Text)

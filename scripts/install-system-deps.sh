@@ -5,8 +5,8 @@
 set -euo pipefail
 mode="${1:-full}"
 runtime_pkgs=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng poppler-utils fonts-noto-cjk
-              libgl1 libglib2.0-0 ca-certificates)
-extra_pkgs=(fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming libtesseract-dev libleptonica-dev
+              fonts-wqy-zenhei libgl1 libglib2.0-0 ca-certificates)
+extra_pkgs=(chromium fonts-arphic-ukai fonts-arphic-uming libtesseract-dev libleptonica-dev
             pkg-config qpdf)
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = "--runtime" ] || pkgs+=("${extra_pkgs[@]}")

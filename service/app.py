@@ -11,12 +11,13 @@ from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service import db
-from service.api import documents, health, jobs, results, validate
+from service.api import batches, documents, health, jobs, results, review, validate
 from service.dbgate import DatabaseGate, set_thread_limit
 from service.errors import error_response, install_handlers
 from service.jobs import get_runner, stages
 from service.logs import RequestIdMiddleware, configure_logging
 from service.metrics import DatabaseCollector
+from service.review import mount_review
 from service.settings import Settings
 from service.storage import LocalStorage
 
@@ -60,9 +61,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.metrics_registry = CollectorRegistry(auto_describe=True)
     app.state.metrics_registry.register(DatabaseCollector(app.state.engine))
     install_handlers(app)
-    for module in (documents, results, jobs, validate, health):
+    for module in (documents, results, review, batches, jobs, validate, health):
         app.include_router(module.router)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes, exempt={UPLOAD_PATH})
+    review_uploads = mount_review(app)  # the review page under /review (own uploads, CSP headers)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes,
+                       exempt={UPLOAD_PATH, batches.UPLOAD_PATH, *review_uploads})
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -120,25 +120,45 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from fiscal.lexicon import fiscal_lexicon
     from ocr import pipeline
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
     defaults = pipeline.ExtractOptions()
     options = pipeline.ExtractOptions(engine=args.engine or defaults.engine, dpi=args.dpi or defaults.dpi,
                                       pages=parse_pages(args.pages), debug_dir=args.debug_dir,
                                       lexicon=None if args.no_lexicon else fiscal_lexicon(),
                                       ocr=args.ocr, trust_invisible_text=args.trust_invisible_text)
 
-    def progress(done: int, total: int) -> None:
-        log.info("page %d/%d", done, total)
+    def extract_one(path: Path, progress: Callable[[int, int], None]) -> dict[str, Any]:
+        extraction = pipeline.extract(path, options, progress)
+        if not args.no_validate:
+            from service import fiscal_bridge
 
-    extraction = pipeline.extract(path, options, progress)
-    if not args.no_validate:
-        from service import fiscal_bridge
+            extraction = fiscal_bridge.enrich(extraction)
+        return extraction.model_dump(mode="json")
 
-        extraction = fiscal_bridge.enrich(extraction)
-    _write_json(args.out, extraction.model_dump(mode="json"))
-    return 0
+    if len(args.file) == 1 and not Path(args.file[0]).is_dir():
+        path = Path(args.file[0])
+        if not path.is_file():
+            raise InputError(f"no such file: {path}")
+        _write_json(args.out, extract_one(path, lambda done, total: log.info("page %d/%d", done, total)))
+        return 0
+    return _extract_many(args.file, Path(args.out), extract_one)
+
+
+def _extract_many(arguments: list[str], out_dir: Path,
+                  extract_one: Callable[[Path, Callable[[int, int], None]], dict[str, Any]]) -> int:
+    """Several files or a folder: --out is a folder, one JSON per document, a progress bar."""
+    from service.cli_batch import ProgressBar, collect_inputs, extract_many
+
+    documents, skipped = collect_inputs(arguments)
+    for path in skipped:
+        print(f"skipped (not a PDF/PNG/JPEG/TIFF): {path}", file=sys.stderr)
+    if not documents:
+        raise InputError("no PDF or image among the given files and folders")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out must be a folder when extracting several documents: {out_dir}")
+    failures = extract_many(documents, out_dir, extract_one, ProgressBar(len(documents)))
+    print(f"extracted {len(documents) - len(failures)}/{len(documents)} documents into {out_dir}",
+          file=sys.stderr)
+    return EXIT_INPUT if failures else 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -215,9 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     settings = sub.add_parser("settings", help="list every FISCALOCR_* setting with its current value")
     settings.set_defaults(handler=cmd_settings)
 
-    extract = sub.add_parser("extract", help="scanned file -> Extraction JSON (with records and findings)")
-    extract.add_argument("file")
-    extract.add_argument("--out", "-o", required=True, help="output JSON file ('-' for stdout)")
+    extract = sub.add_parser("extract", help="scanned file(s) -> Extraction JSON (with records and findings)")
+    extract.add_argument("file", nargs="+", help="a file; or several files and/or folders (batch)")
+    extract.add_argument("--out", "-o", required=True,
+                         help="output JSON file ('-' for stdout); a folder for several files or a folder")
     extract.add_argument("--engine", choices=["rapidocr", "tesseract"])
     extract.add_argument("--dpi", type=int)
     extract.add_argument("--pages", help="e.g. 1-5,7 (default: all)")

@@ -54,6 +54,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "service_unavailable": 503,
     "service_busy": 503,
     "webhook_secret_missing": 422,
+    # review page, approvals, batches (service/review, service/api/review.py, service/api/batches.py)
+    "csrf_failed": 403,  # a state-changing request without the session's CSRF token
+    "correction_superseded": 409,  # undo of a correction the cell no longer shows
+    "batch_empty": 422,
+    "batch_too_large": 413,
     "internal_error": 500,
 }
 

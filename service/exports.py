@@ -40,13 +40,28 @@ def to_csv(records: list[Record]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: spreadsheet apps then read UTF-8
 
 
-def to_xlsx(records: list[Record]) -> bytes:
+def review_rows(review: dict[str, Any]) -> list[list[str]]:
+    """The sign-offs as a sheet: one line per table, then the document (``review_state``'s shape)."""
+    rows = [["scope", "approved", "who", "at", "stale"]]
+    scopes = [*sorted(review.get("tables", {}).items()), ("document", review.get("document", {}))]
+    for scope, state in scopes:
+        rows.append([scope, "yes" if state.get("approved") else "no", state.get("who") or "",
+                     state.get("at") or "", "yes" if state.get("stale") else "no"])
+    return rows
+
+
+def to_xlsx(records: list[Record], review: dict[str, Any] | None = None) -> bytes:
+    """Records on the first sheet; with ``review``, the approvals on a second sheet "review"."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("records")
     for row in record_rows(records):
         # str() keeps "1200.50" as written; a number cell would drop the trailing zero.
         sheet.append([value if isinstance(value, int) and not isinstance(value, bool) else str(value)
                       for value in row])
+    if review is not None:
+        review_sheet = workbook.create_sheet("review")
+        for line in review_rows(review):
+            review_sheet.append(line)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

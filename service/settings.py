@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = Field(300.0, gt=0, description="Longest delay between attempts")
     webhook_timeout_s: float = Field(10.0, gt=0, description="Per attempt")
 
+    # -- Review page (/review) -------------------------------------------------------------------
+    session_secret: str | None = Field(
+        None, description="HMAC key signing review-page session cookies; default: a random key kept in "
+                          "DATA_DIR/review-session.key (set it when several API hosts share sessions)")
+    session_ttl_s: int = Field(8 * 3600, ge=60, le=30 * 24 * 3600, description="A review session expires "
+                                                                               "this long after sign-in")
+    session_cookie_secure: bool | None = Field(
+        None, description="Mark the session cookie Secure; default: when the request came over https")
+
     # -- logging ---------------------------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from models import (
+    Approval,
     Cell,
     Correction,
     Document,
@@ -182,7 +183,7 @@ def delete_document(document_id: str, principal: PrincipalDep, session: SessionD
 
 
 def _delete_rows(session: Session, document: Document, job_ids: list[str], principal: Principal) -> None:
-    for model in (Correction, Record, Finding, Cell, Table):
+    for model in (Approval, Correction, Record, Finding, Cell, Table):
         session.execute(delete(model).where(col(model.document_id) == document.id))
     if job_ids:
         session.execute(delete(PageResult).where(col(PageResult.job_id).in_(job_ids)))

@@ -19,6 +19,7 @@ from service.corrections import correct_cell
 from service.db import as_utc
 from service.deps import CallerDep, GateDep, PrincipalDep, SessionDep, SettingsDep, StorageDep
 from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError, not_found
+from service.review.workspace import review_state, table_refs
 from service.schemas import (
     CellPatch,
     CellPatched,
@@ -76,7 +77,8 @@ def list_records(*, document_id: str, principal: PrincipalDep, session: SessionD
     if format == "json":
         return RecordList(records=records)
     body, media_type = (exports.to_csv(records), "text/csv; charset=utf-8") if format == "csv" \
-        else (exports.to_xlsx(records), XLSX_TYPE)
+        else (exports.to_xlsx(records, review_state(session, document.id, table_refs(session, document.id))),
+              XLSX_TYPE)
     filename = f"{document.id}-records.{format}"
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
