@@ -70,6 +70,15 @@ def _digital(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mutate(args: argparse.Namespace) -> int:
+    from bench.mutate import run
+
+    pdfs = [Path(p) for p in args.pdfs]
+    pdfs = [q for p in pdfs for q in (sorted(p.glob("*.pdf")) if p.is_dir() else [p])]
+    print(run(pdfs, progress=lambda name: print(f"done: {name}", file=sys.stderr)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -102,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                          help="also time each report through `fiscalocr serve` on 127.0.0.1 "
                               "(embedded defaults)")
     digital.set_defaults(handler=_digital)
+    mutate = sub.add_parser("mutate", help="plant report errors in real digital reports; count the catches")
+    mutate.add_argument("pdfs", nargs="+", help="PDF files or folders of them")
+    mutate.set_defaults(handler=_mutate)
     merge = sub.add_parser("report", help="merge run --json reports into one table")
     merge.add_argument("reports", nargs="+")
     merge.add_argument("--json", default=None)

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from fiscal import checks  # noqa: F401  (registers the rules)
+from fiscal.checks.wording import heading_text
 from fiscal.continuation import RowPages, join_continuations
 from fiscal.layout import Sheet, analyse
 from fiscal.locate import locate
@@ -21,6 +22,7 @@ from ocr.contract import Cell, Extraction, Finding, Record, Table
 log = logging.getLogger(__name__)
 _YEAR_RE = re.compile(r"(20\d{2})\s*年度?")
 _TITLE_READ = 200  # characters of a title read for the year
+_HEADING_CHARS = 40  # a narrative line this short that names a 预算/决算 is a heading or contents line
 
 
 @dataclass
@@ -42,15 +44,14 @@ class TextValidation:
 
 
 def report_year(tables: list[Table], narrative: list[str]) -> int | None:
+    """The year most titles and headings name: one wrong heading (a slip to report) cannot decide it."""
     years = Counter(int(m.group(1)) for t in tables for m in _YEAR_RE.finditer((t.title or "")[:_TITLE_READ]))
-    if years:
-        return years.most_common(1)[0][0]
-    for line in narrative[:15]:
-        if "决算" in line or "预算" in line:
-            match = _YEAR_RE.search(line)
-            if match:
-                return int(match.group(1))
-    return None
+    for line in narrative:
+        compact = heading_text(line)
+        if len(compact) <= _HEADING_CHARS and ("决算" in compact or "预算" in compact) \
+                and not re.search(r"[比较与]20\d{2}", compact):
+            years.update(int(m.group(1)) for m in _YEAR_RE.finditer(compact))
+    return years.most_common(1)[0][0] if years else None
 
 
 def _analyse_all(tables: list[Table]) -> tuple[list[Sheet], list[Finding]]:

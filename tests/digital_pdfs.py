@@ -41,6 +41,9 @@ class Page:
     ops: list[str] = field(default_factory=list)
     images: list[tuple[bytes, int, int]] = field(default_factory=list)  # JPEG, width px, height px
     type3_codes: dict[str, int] = field(default_factory=dict)
+    # /Rotate of the page: content is still written as the reader sees it (width x height as
+    # displayed), and turned into the unrotated page space when the file is written.
+    rotate: int = 0
 
     def _y(self, y: float) -> float:
         return self.height - y
@@ -113,15 +116,24 @@ def pdf_bytes(pages: list[Page]) -> bytes:
             xobjects.append(f"/Im{index} {image_id} 0 R")
         if xobjects:
             resources.append("/XObject << " + " ".join(xobjects) + " >>")
-        content = zlib.compress("\n".join(page.ops).encode())
+        content = zlib.compress((_unrotate(page) + "\n".join(page.ops)).encode())
         content_id = add(f"<< /Length {len(content)} /Filter /FlateDecode >>\nstream\n".encode() + content
                          + b"\nendstream")
-        kids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {page.width} {page.height}] "
-                        f"/Resources << {' '.join(resources)} >> /Contents {content_id} 0 R >>".encode()))
+        box = (page.height, page.width) if page.rotate in (90, 270) else (page.width, page.height)
+        kids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {box[0]} {box[1]}] "
+                        f"/Rotate {page.rotate} /Resources << {' '.join(resources)} >> "
+                        f"/Contents {content_id} 0 R >>".encode()))
     objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode()
     objects[pages_id - 1] = (f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] "
                              f"/Count {len(kids)} >>").encode()
     return _serialise(objects)
+
+
+def _unrotate(page: Page) -> str:
+    """The matrix that draws display-space content on a page shown turned by /Rotate 90."""
+    if page.rotate == 90:
+        return f"0 1 -1 0 {page.height} 0 cm\n"
+    return ""
 
 
 def _type3(page: Page, add: Callable[[bytes], int]) -> str:
@@ -213,6 +225,15 @@ def _ruled_lines(page: Page) -> None:
 def ruled_table_pdf() -> bytes:
     """The table drawn with stroked lines, text in a font with a Unicode map."""
     page = Page()
+    _heading(page)
+    _ruled_lines(page)
+    _cell_texts(page)
+    return pdf_bytes([page])
+
+
+def rotated_page_pdf() -> bytes:
+    """A landscape page stored portrait with /Rotate 90, as reports insert wide tables."""
+    page = Page(width=842, height=595, rotate=90)
     _heading(page)
     _ruled_lines(page)
     _cell_texts(page)

@@ -1,5 +1,5 @@
 """Rule modules; importing this package registers every rule in fiscal.rules.REGISTRY."""
 
-from fiscal.checks import cross, narrative, perf, structure, tables
+from fiscal.checks import completeness, cross, narrative, perf, structure, tables, wording
 
-__all__ = ["cross", "narrative", "perf", "structure", "tables"]
+__all__ = ["completeness", "cross", "narrative", "perf", "structure", "tables", "wording"]

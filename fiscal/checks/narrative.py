@@ -305,6 +305,10 @@ def _change_rule(ctx: Context) -> Iterator[Finding]:
             )
             x, d = _dec(value), _dec(delta)
             prior = x - d if direction == "增加" else x + d
+            if d == 0 and shown and Decimal(shown) != 0:
+                yield _finding("N.CHANGE", "error", f"“{match.group(0)[:60]}”：增减0万元，变动率却为{shown}%",
+                               f"no change in amount but a change rate of {shown}%",
+                               expected="0", actual=shown)
             if prior <= 0 or d == 0:
                 continue
             verdict = share_verdict(d, prior, shown) if shown else None

@@ -48,6 +48,16 @@ def test_vector_table_is_read_from_the_text_layer(tmp_path: Path, make) -> None:
     assert extraction.pages[0].source == "text"
 
 
+def test_rotated_page_is_read_as_displayed(tmp_path: Path) -> None:
+    extraction = extract(_write(tmp_path, "rotated.pdf", fixtures.rotated_page_pdf()))
+    table = _only_table(extraction)
+    assert _cells(table) == fixtures.expected_cells()
+    page = extraction.pages[0]
+    assert page.width_px > page.height_px  # landscape, as shown
+    x0, y0, _, _ = table.bbox  # pixels on the page as displayed, at the default 300 dpi
+    assert (x0, y0) == (round(fixtures.TABLE_LEFT * 300 / 72), round(fixtures.TABLE_TOP * 300 / 72))
+
+
 def test_a_digital_report_loads_no_ocr_model(tmp_path: Path) -> None:
     path = _write(tmp_path, "digital.pdf", fixtures.ruled_table_pdf())
     script = ("import sys, json; from pathlib import Path; from ocr.pipeline import extract; "

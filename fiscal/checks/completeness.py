@@ -1,0 +1,40 @@
+"""Completeness: the tables a report of its type must publish.
+
+A final account publishes the nine tables of the national layout, a department budget the budget
+set (REFERENCE.md): an empty one is still printed, with its 空表 statement. A table missing from
+the report is an error an auditor asks about first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fiscal.kinds import KINDS
+from fiscal.rules import Context, rule
+from ocr.contract import Finding
+
+# Kinds of which a report needs one (budgets print the general-budget expenditure by function or,
+# in unit budgets, by unit: either one).
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "final": tuple((k.id,) for k in KINDS if k.family == "final"),
+    "budget": (("budget_01_summary",), ("budget_02_income",), ("budget_03_expenditure",),
+               ("budget_04_appropriation_summary",),
+               ("budget_05_general_public_function", "budget_06_general_public_unit"),
+               ("budget_07_basic_economic",), ("budget_08_three_public",), ("budget_09_gov_fund",),
+               ("budget_10_soe_capital",)),
+}
+_LABELS = {k.id: k.label for k in KINDS}
+
+
+def _missing_rule(ctx: Context) -> Iterator[Finding]:
+    family = ctx.family()
+    present = {sheet.kind.id for sheet in ctx.sheets}
+    for choices in _REQUIRED.get(family, ()):
+        if present.isdisjoint(choices):
+            label = _LABELS.get(choices[0], choices[0])
+            yield Finding(rule="N.MISSING", severity="error",
+                          message=f"报告缺少“{label}”（{'决算' if family == 'final' else '预算'}公开必备表）",
+                          message_en=f"required table missing: {choices[0]}", actual=choices[0])
+
+
+rule("N.MISSING", "error", "必备表缺失", "required tables missing")(_missing_rule)
