@@ -126,12 +126,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
                                       lexicon=None if args.no_lexicon else fiscal_lexicon(),
                                       ocr=args.ocr, trust_invisible_text=args.trust_invisible_text)
 
+    previous = _previous_report(args.previous, options) if args.previous else None
+
     def extract_one(path: Path, progress: Callable[[int, int], None]) -> dict[str, Any]:
         extraction = pipeline.extract(path, options, progress)
         if not args.no_validate:
             from service import fiscal_bridge
 
             extraction = fiscal_bridge.enrich(extraction)
+            if previous is not None:
+                extraction = _with_year_over_year(extraction, previous)
         return extraction.model_dump(mode="json")
 
     if len(args.file) == 1 and not Path(args.file[0]).is_dir():
@@ -141,6 +145,25 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _write_json(args.out, extract_one(path, lambda done, total: log.info("page %d/%d", done, total)))
         return 0
     return _extract_many(args.file, Path(args.out), extract_one)
+
+
+def _previous_report(path_text: str, options: Any) -> Any:
+    """The same department's report of the previous year, read with the same options."""
+    from ocr import pipeline
+
+    path = Path(path_text)
+    if not path.is_file():
+        raise InputError(f"no such file: {path}")
+    return pipeline.extract(path, options)
+
+
+def _with_year_over_year(extraction: Any, previous: Any) -> Any:
+    """Findings where this year's stated changes do not lead to last year's printed figures."""
+    from fiscal.yoy import compare_years
+
+    findings, checks = compare_years(extraction, previous)
+    log.info("year over year: %d comparisons, %d disagree", len(checks), len(findings))
+    return extraction.model_copy(update={"findings": [*extraction.findings, *findings]})
 
 
 def _extract_many(arguments: list[str], out_dir: Path,
@@ -246,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--ocr", choices=["auto", "always", "never"], default="auto",
                          help="auto (default): read each PDF page's text layer where it is trustworthy and "
                               "OCR the rest; always: OCR every page; never: text layers only")
+    extract.add_argument("--previous", metavar="PREV_FILE",
+                         help="the same department's report of the previous year: check this year's "
+                              "stated changes and carried-over balances against it (Y.PRIOR)")
     extract.add_argument("--trust-invisible-text", action="store_true",
                          help="read an invisible text layer over a scan (another tool's OCR) instead of "
                               "OCR'ing the page image")

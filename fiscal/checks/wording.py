@@ -41,7 +41,7 @@ def _finding(rule_id: str, severity: str, zh: str, en: str, actual: str | None =
     return Finding(rule=rule_id, severity=severity, message=zh, message_en=en, actual=actual)
 
 
-def _text(ctx: Context) -> str:
+def narrative_text(ctx: Context) -> str:
     return "".join(re.sub(r"\s+", "", line) for line in ctx.narrative)
 
 
@@ -103,7 +103,7 @@ def _date_rule(ctx: Context) -> Iterator[Finding]:
     if ctx.year is None:
         return
     allowed = _as_of_years(ctx)
-    for match in _AS_OF.finditer(_text(ctx)):
+    for match in _AS_OF.finditer(narrative_text(ctx)):
         if int(match.group(1)) not in allowed:
             yield _finding("N.DATE", "error", f"日期年份错误：“{match.group(0)}”（报告年度{ctx.year}）",
                            f"as-of date in {match.group(1)}, report year {ctx.year}", match.group(0))
@@ -113,7 +113,7 @@ def _self_compare_rule(ctx: Context) -> Iterator[Finding]:
     """比2026年预算增加… in the 2026 report compares the year with itself: the other year is meant."""
     if ctx.year is None:
         return
-    text = _text(ctx)
+    text = narrative_text(ctx)
     for match in _SELF_COMPARE.finditer(text):
         if int(match.group(1)) == ctx.year:
             sentence = text[max(0, match.start() - 24):match.end() + 12]
@@ -127,7 +127,7 @@ def _amount(text: str) -> Decimal:
 
 def _compare_rule(ctx: Context) -> Iterator[Finding]:
     """决算数大于/小于/等于预算数 against the 预算 and 决算 amounts stated just before it."""
-    text = _text(ctx)
+    text = narrative_text(ctx)
     for verdict in _VERDICT.finditer(text):
         window = text[max(0, verdict.start() - _WINDOW):verdict.start()]
         budgets, actuals = list(_BUDGET_STATED.finditer(window)), list(_ACTUAL_STATED.finditer(window))
@@ -165,7 +165,7 @@ _MIN_LABEL = 4
 _ONE_ROW = 2  # data rows of a table read by its column headings (三公 and 机关运行经费 tables)
 
 
-def _row_values(ctx: Context) -> dict[str, list[tuple[Decimal, str, tuple[int, int]]]]:
+def row_values(ctx: Context) -> dict[str, list[tuple[Decimal, str, tuple[int, int]]]]:
     """Name -> every amount printed under it, in 万元: a row's label, or in a one-row table (三公,
     机关运行经费) a column's heading."""
     rows: dict[str, list[tuple[Decimal, str, tuple[int, int]]]] = {}
@@ -191,7 +191,7 @@ _TOTAL_NAMES = {"收入预算": ("收入总计", "本年收入合计", "收入�
                 "支出预算": ("支出总计", "本年支出合计", "支出合计")}
 
 
-def _label_of(clause: str, labels: list[str]) -> str | None:
+def label_of(clause: str, labels: list[str]) -> str | None:
     """The longest table row label the clause ends with (after level marks are dropped)."""
     tail = _LEVEL_MARK.sub("", clause)
     tail = re.sub(r"(?:为|是|共|达)$", "", tail)
@@ -207,14 +207,14 @@ def _label_of(clause: str, labels: list[str]) -> str | None:
 
 def _restated_amount_rule(ctx: Context) -> Iterator[Finding]:
     """'本年收入合计 2959.25万元' must be a figure printed in the table row of that name."""
-    rows = _row_values(ctx)
+    rows = row_values(ctx)
     labels = sorted(rows, key=len, reverse=True)
-    text = _text(ctx)
+    text = narrative_text(ctx)
     for match in _STATED.finditer(text):
         clause = _CLAUSE_BREAK.split(text[max(0, match.start() - 40):match.start(2)])[-1]
         if any(word in clause for word in _NOT_THE_VALUE):
             continue
-        label = _label_of(clause, labels)
+        label = label_of(clause, labels)
         if label is None:
             continue
         stated = _amount(match.group(2))
