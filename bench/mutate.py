@@ -176,19 +176,44 @@ def _planted_text(mutation: Mutation) -> str:
     return after[max(0, start - 4):start + 1]
 
 
+def _department(extraction: Extraction) -> str | None:
+    names = Counter(t.department for t in extraction.tables if t.department)
+    return names.most_common(1)[0][0] if names else None
+
+
+def _previous_years(reads: dict[Path, Extraction]) -> dict[Path, Extraction]:
+    """For each report, the same department's report of the year before, when it is in the set."""
+    from fiscal.pipeline import report_year
+
+    def year(e: Extraction) -> int | None:
+        return report_year(e.tables, [line for page in e.pages for line in page.text])
+
+    keyed = {(_department(e), year(e)): e for e in reads.values()}
+    return {path: prior for path, e in reads.items()
+            if _department(e) and (prior := keyed.get((_department(e), (year(e) or 0) - 1))) is not None}
+
+
+def _findings(mutated: Extraction, previous: Extraction | None) -> list[Finding]:
+    from fiscal.yoy import compare_years
+    from service.fiscal_bridge import enrich
+
+    findings = enrich(mutated).findings
+    return findings + compare_years(mutated, previous)[0] if previous is not None else findings
+
+
 def run(reports: list[Path], progress: Callable[[str], None] | None = None) -> str:
     from ocr.pipeline import extract
-    from service.fiscal_bridge import enrich
 
     totals: Counter[str] = Counter()
     hits: Counter[str] = Counter()
     missed: list[str] = []
-    for report in reports:
-        read = extract(report)
-        baseline = enrich(read).findings
+    reads = {report: extract(report) for report in reports}
+    previous = _previous_years(reads)
+    for report, read in reads.items():
+        baseline = _findings(read, previous.get(report))
         for mutation, mutated in mutations(read):
             totals[mutation.kind] += 1
-            if caught(mutation, baseline, enrich(mutated).findings):
+            if caught(mutation, baseline, _findings(mutated, previous.get(report))):
                 hits[mutation.kind] += 1
             else:
                 missed.append(f"{report.name} p{mutation.page} {mutation.kind}: {mutation.after[:60]}")

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from fiscal.checks.wording import label_of, narrative_text, row_values
 from fiscal.layout import analyse
+from fiscal.locate import locate
 from fiscal.pipeline import report_year
 from fiscal.rules import Context
 from ocr.contract import Extraction, Finding
@@ -110,7 +111,7 @@ def compare_years(current: Extraction, previous: Extraction) -> tuple[list[Findi
     now, before = _context(current), _context(previous)
     checks = [*change_checks(now, before), *carried_checks(now, before)]
     findings = [
-        Finding(rule="Y.PRIOR", severity="error",
+        Finding(rule="N.PRIOR", severity="error",
                 message=f"“{check.stated}”：按此推算{before.year}年为{check.implied_prior}万元，"
                         f"{before.year}年报告中“{check.subject}”为"
                         f"{'、'.join(str(v) for v in check.prior_values[:4])}万元",
@@ -118,4 +119,4 @@ def compare_years(current: Extraction, previous: Extraction) -> tuple[list[Findi
                 expected=str(check.prior_values[0]), actual=str(check.implied_prior))
         for check in checks if not check.agrees
     ]
-    return findings, checks
+    return locate(findings, [], {}, current.pages), checks

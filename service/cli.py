@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "OCR the rest; always: OCR every page; never: text layers only")
     extract.add_argument("--previous", metavar="PREV_FILE",
                          help="the same department's report of the previous year: check this year's "
-                              "stated changes and carried-over balances against it (Y.PRIOR)")
+                              "stated changes and carried-over balances against it (N.PRIOR)")
     extract.add_argument("--trust-invisible-text", action="store_true",
                          help="read an invisible text layer over a scan (another tool's OCR) instead of "
                               "OCR'ing the page image")

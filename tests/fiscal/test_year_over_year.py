@@ -26,7 +26,7 @@ def test_stated_change_that_misses_last_years_figure_is_an_error() -> None:
     this_year = _report(2025, ["其中:财政拨款收入18,976.76万元,比2024年预算增加3,155.65万元。"])
     findings, checks = compare_years(this_year, LAST_YEAR)
     assert [c.agrees for c in checks] == [False]
-    assert [f.rule for f in findings] == ["Y.PRIOR"]
+    assert [f.rule for f in findings] == ["N.PRIOR"]
 
 
 def test_reports_not_one_year_apart_are_not_compared() -> None:
