@@ -79,6 +79,15 @@ def _mutate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verdicts(args: argparse.Namespace) -> int:
+    from bench.verdicts import run
+
+    pdfs = [Path(p) for p in args.pdfs]
+    pdfs = [q for p in pdfs for q in (sorted(p.glob("*.pdf")) if p.is_dir() else [p])]
+    print(run(pdfs, args.dpi))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -114,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     mutate = sub.add_parser("mutate", help="plant report errors in real digital reports; count the catches")
     mutate.add_argument("pdfs", nargs="+", help="PDF files or folders of them")
     mutate.set_defaults(handler=_mutate)
+    verdicts = sub.add_parser("verdicts", help="findings on a scan of each report against its text layer")
+    verdicts.add_argument("pdfs", nargs="+", help="digital PDF files or folders of them")
+    verdicts.add_argument("--dpi", type=int, default=200)
+    verdicts.set_defaults(handler=_verdicts)
     merge = sub.add_parser("report", help="merge run --json reports into one table")
     merge.add_argument("reports", nargs="+")
     merge.add_argument("--json", default=None)
