@@ -176,21 +176,17 @@ def _planted_text(mutation: Mutation) -> str:
     return after[max(0, start - 4):start + 1]
 
 
-def _department(extraction: Extraction) -> str | None:
-    names = Counter(t.department for t in extraction.tables if t.department)
-    return names.most_common(1)[0][0] if names else None
-
-
 def _previous_years(reads: dict[Path, Extraction]) -> dict[Path, Extraction]:
     """For each report, the same department's report of the year before, when it is in the set."""
-    from fiscal.pipeline import report_year
+    from fiscal.yoy import department_of, year_of
 
-    def year(e: Extraction) -> int | None:
-        return report_year(e.tables, [line for page in e.pages for line in page.text])
-
-    keyed = {(_department(e), year(e)): e for e in reads.values()}
-    return {path: prior for path, e in reads.items()
-            if _department(e) and (prior := keyed.get((_department(e), (year(e) or 0) - 1))) is not None}
+    keyed = {(department_of(e), year_of(e)): e for e in reads.values()}
+    found = {}
+    for path, e in reads.items():
+        prior = keyed.get((department_of(e), (year_of(e) or 0) - 1))
+        if department_of(e) and prior is not None:
+            found[path] = prior
+    return found
 
 
 def _findings(mutated: Extraction, previous: Extraction | None) -> list[Finding]:

@@ -10,6 +10,7 @@ its narrative with the same words. No peer checks this.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -104,6 +105,16 @@ def carried_checks(current: Context, previous: Context) -> list[YearCheck]:
                     checks.append(YearCheck(label, f"{label} {value}", value,
                                             tuple(v for v, _, _ in before[previous_label])))
     return checks
+
+
+def department_of(extraction: Extraction) -> str | None:
+    """The department most tables name on their 编制部门 line."""
+    names = Counter(t.department for t in extraction.tables if t.department)
+    return names.most_common(1)[0][0] if names else None
+
+
+def year_of(extraction: Extraction) -> int | None:
+    return report_year(extraction.tables, [line for page in extraction.pages for line in page.text])
 
 
 def compare_years(current: Extraction, previous: Extraction) -> tuple[list[Finding], list[YearCheck]]:

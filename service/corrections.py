@@ -9,7 +9,7 @@ from collections import Counter
 from sqlmodel import Session, select
 
 from models import Cell, Correction, Document, Table, utcnow
-from service import fiscal_bridge, results
+from service import fiscal_bridge, results, yearly
 from service.auth import Principal
 from service.errors import not_found
 
@@ -31,6 +31,7 @@ def correct_cell(session: Session, document: Document, cell_id: int, text: str,
     session.add_all([cell, correction])
     session.flush()
     extraction = fiscal_bridge.enrich(results.load_extraction(session, document))
+    extraction = yearly.with_previous_year(session, document, extraction)
     results.clear_results(session, document.id, keep_tables=True)
     results.persist_validation(session, document.id, extraction)
     results.update_table_kinds(session, document.id, extraction)

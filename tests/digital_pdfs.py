@@ -306,3 +306,18 @@ def scan_with_ocr_layer_pdf(layer_amounts: dict[str, str]) -> bytes:
 def expected_cells() -> dict[tuple[int, int], tuple[int, int, str]]:
     """(row, col) -> (row_span, col_span, text) of the sample table."""
     return {(r, c): (rs, cs, t) for r, c, rs, cs, t in TABLE_CELLS}
+
+
+def budget_report_pdf(year: int, department: str, narrative: list[str]) -> bytes:
+    """A two-page budget: the sample table under its 编制部门 line, then a page of narrative."""
+    table_page = Page()
+    table_page.text(200, 110, f"{year}年部门收支预算总表", 14)
+    table_page.text(80, 150, f"编制部门：{department}", 9)
+    table_page.text(430, 150, UNIT, 9)
+    _ruled_lines(table_page)
+    _cell_texts(table_page)
+    text_page = Page()
+    text_page.text(80, 80, f"上海市普陀区{year}年区级部门预算", 14)
+    for number, line in enumerate(narrative):
+        text_page.text(80, 120 + 20 * number, line, 10.5)
+    return pdf_bytes([table_page, text_page])

@@ -27,7 +27,7 @@ from ocr import pipeline
 from ocr.contract import PageInfo, Table
 from ocr.errors import FiscalOCRError, TooManyPagesError
 from ocr.source import OCR_MODES, OcrMode
-from service import fiscal_bridge, results
+from service import fiscal_bridge, results, yearly
 from service.db import as_utc, make_engine, session_scope
 from service.logs import job_context
 from service.settings import Settings
@@ -209,7 +209,7 @@ def finalize(job_id: str) -> bool:
                 raise RuntimeError(f"finalize: {len(stored)} of {job.pages_total} pages stored")
             pages = [page_from_json(p.data) for p in stored]
             extraction = pipeline.assemble(results.source_of(document), pages)
-            extraction = fiscal_bridge.enrich(extraction)
+            extraction = yearly.with_previous_year(session, document, fiscal_bridge.enrich(extraction))
             results.persist_extraction(session, document, job_id, extraction)
             finished = utcnow()
             started = as_utc(job.started_at) or finished
