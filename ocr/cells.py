@@ -204,6 +204,8 @@ def _on_line(mark: npt.NDArray[np.int32], bands: list[Box], core: npt.NDArray[np
 
 def _ink_box(mask: GrayImage, dpi: int) -> Box | None:
     """Tight box around the ink that is more than specks, or None if the region is blank."""
+    if mask.size == 0:  # a cell too small to crop (OpenCV refuses empty images)
+        return None
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     keep = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= _speck_area(dpi)]
     if keep.size == 0 or int(keep[:, cv2.CC_STAT_AREA].sum()) < _blank_area(dpi):

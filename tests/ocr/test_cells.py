@@ -96,3 +96,12 @@ def test_two_line_cell_is_split() -> None:
                                             ("单位：万元", "单位:万元"), ("２，９４０．０５", "2,940.05")])
 def test_normalise(raw: str, clean: str) -> None:
     assert normalise(raw) == clean
+
+
+def test_a_cell_too_small_to_crop_has_no_lines() -> None:
+    # Grid cells narrower than the rule inset give an empty crop; reading them must not crash.
+    import numpy as np
+
+    from ocr.cells import split_lines
+
+    assert split_lines(np.zeros((0, 0), dtype=np.uint8), 300) == []
