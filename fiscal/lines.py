@@ -107,6 +107,16 @@ def _split_code_name(
     return code, [(-1, c) for c in code_cols], name, padded
 
 
+# 行次/序号 head a column of row numbers. (栏次 is the label of the row that numbers the columns.)
+_NUMBERING_WORDS = ("行次", "序号")
+
+
+def _numbering_columns(grid: Grid, header_rows: int, span: tuple[int, int]) -> set[int]:
+    """Columns headed 行次/序号: their numbers count rows, they are never codes or names."""
+    return {c for c in range(*span)
+            if any(grid.text(r, c).replace(" ", "") in _NUMBERING_WORDS for r in range(header_rows))}
+
+
 def _find_shift(positions: list[int], slot_cols: set[int]) -> int | None:
     for shift in _SHIFTS:
         if all(p + shift in slot_cols for p in positions):
@@ -128,12 +138,16 @@ def _read_row(
         return None
     first_slot = min(s.col for s in slots)
     texts = {c: grid.own_text(r, c) for c in range(*span)}
+    numbering = _numbering_columns(grid, sheet.header_rows, span)
     label_cells = [
         (c, t)
         for c, t in texts.items()
         if t and (c < first_slot or not looks_numeric(t)) and c not in {s.col for s in slots}
+        and c not in numbering
     ]
     code, code_cells, name, padded = _split_code_name(label_cells)
+    if not code and not name and numbering:
+        return None  # a blank row of a form: only its 行次 number is printed
     if padded:
         sheet.problems.append(
             ("unpadded_code", f"第{r + 1}行编码{code}的款/项缺少前导零", [(r, c) for c in padded])

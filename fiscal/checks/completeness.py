@@ -24,9 +24,19 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
                ("budget_10_soe_capital",)),
 }
 _LABELS = {k.id: k.label for k in KINDS}
+_REPORT_WORDS = ("部门决算", "部门预算", "单位决算", "单位预算", "情况说明")
+
+
+def _whole_report(ctx: Context) -> bool:
+    """A whole disclosure report names itself (部门决算/部门预算 on its cover or contents) or explains its
+    tables (情况说明); a single table or an extract of a few carries no such obligation."""
+    text = "".join(line.replace(" ", "") for line in ctx.narrative)
+    return any(word in text for word in _REPORT_WORDS)
 
 
 def _missing_rule(ctx: Context) -> Iterator[Finding]:
+    if not _whole_report(ctx):
+        return
     family = ctx.family()
     present = {sheet.kind.id for sheet in ctx.sheets}
     for choices in _REQUIRED.get(family, ()):

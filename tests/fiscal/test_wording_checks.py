@@ -78,3 +78,9 @@ def test_a_required_table_missing_from_a_budget_is_an_error() -> None:
     result = validate_text_document("2024年部门预算\n" + budget_head)
     missing = [f.actual for f in result.findings if f.rule == "N.MISSING"]
     assert "budget_02_income" in missing and "budget_01_summary" not in missing
+
+
+def test_a_single_table_owes_no_other_tables() -> None:
+    # A one-table upload (a scan of 公开01表) is no report: completeness is not asked of it.
+    table = "收入支出决算总表\n单位：万元\n项目\t金额\n本年收入合计\t10.00\n本年支出合计\t10.00\n"
+    assert [f for f in validate_text_document(table).findings if f.rule == "N.MISSING"] == []
