@@ -51,13 +51,11 @@ def _settings(**overrides: Any) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.app import create_app
+    from service.server import serve
 
     settings = _settings(data_dir=args.data_dir, workers=args.workers)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,
-                timeout_graceful_shutdown=10)
+    serve(create_app(settings), settings, args.host, args.port)
     return 0
 
 

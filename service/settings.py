@@ -57,6 +57,17 @@ class Settings(BaseSettings):
     engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     lexicon: bool = Field(True, description="Correct one misread character in known labels (kept in read_as)")
     max_queued_jobs_per_tenant: int = Field(1000, ge=1, description="More queued jobs than this -> 429")
+    max_renders_per_tenant: int = Field(
+        2, ge=1, le=100, description="Page images rendered at once for one tenant; more -> 429")
+
+    # -- hostile clients (service/guard.py, service/server.py) ---------------------------------------
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="Request line and headers must arrive within this")
+    body_timeout_s: float = Field(30.0, gt=0, description="Longest pause while a request body arrives -> 408")
+    drain_max_bytes: int = Field(
+        160 * MB, ge=0, description="Unread body discarded before an early answer (401, 413) so the client "
+                                    "gets it instead of a reset")
+    drain_timeout_s: float = Field(30.0, ge=0, description="Longest time spent discarding such a body")
 
     # -- Celery (RUNNER=celery) ------------------------------------------------------------------
     celery_queue: str = Field("fiscalocr", description="Queue the workers consume")
