@@ -24,12 +24,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import Principal, authenticate
 from service.errors import ServiceError, error_response
+from service.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
 PRINCIPAL_SCOPE_KEY = "fiscalocr.principal"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _AUTH_PREFIX = "/v1/"
+_TRIM_AFTER_BYTES = 4 * 1024 * 1024  # bodies this large leave freed heap worth giving back
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,9 @@ class RequestGuard:
         except BodyTimeoutError as exc:  # raised while this middleware itself read the body
             response = error_response(exc.code, exc.message, exc.status, None, exc.headers)
             await response(scope, body.receive, send)
+        finally:
+            if body.received > _TRIM_AFTER_BYTES:
+                release_free_memory()
 
     async def _guarded(self, scope: Scope, body: _Body, send: Send) -> None:
         if scope["path"].startswith(_AUTH_PREFIX):

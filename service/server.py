@@ -9,9 +9,6 @@ shape ``{code, message, detail}``. Body timeouts and limits are the request guar
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
-import ctypes.util
 import json
 import logging
 from typing import Any
@@ -19,6 +16,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from service.memory import limit_malloc_arenas
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,27 +84,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 def protocol_for(settings: Settings) -> type[GuardedHttpProtocol]:
     return type("ConfiguredGuardedHttpProtocol", (GuardedHttpProtocol,),
                 {"header_timeout_s": settings.header_timeout_s})
-
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives each thread that allocates its own heap arena and rarely returns their memory: after
-    a burst of large bodies the API process kept 400 MB it no longer used. Two arenas bound that."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    try:
-        libc = ctypes.CDLL(name)
-        libc.mallopt(-8, arenas)  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        log.debug("mallopt not available; malloc arenas not limited")
-
-
-def release_free_memory() -> None:
-    """Hand freed heap pages back to the system (glibc keeps them otherwise)."""
-    name = ctypes.util.find_library("c")
-    if name:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(name).malloc_trim(0)
 
 
 def serve(app: Any, settings: Settings, host: str, port: int) -> None:

@@ -9,6 +9,7 @@ checks for cancellation before each page, then finalizes. Jobs are rows in the d
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -92,8 +93,16 @@ class EmbeddedRunner:
         wait(running, timeout=SHUTDOWN_GRACE_S)
         if pool is not None:
             _terminate_workers(pool)
+            # Join the pool's manager thread and drop every reference to it: its queues hold
+            # semaphores that are only released when collected; left until exit, multiprocessing's
+            # resource tracker prints "leaked semaphore objects" at every shutdown.
+            pool.shutdown(wait=True, cancel_futures=True)
         if coordinators is not None:
             coordinators.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._pool = None
+        del pool
+        gc.collect()
         log.info("embedded runner stopped")
 
     def ready(self) -> bool:
