@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from service import db
 from service.api import documents, health, jobs, results, validate
+from service.api.docs import install_docs
 from service.dbgate import DatabaseGate, set_thread_limit
 from service.errors import install_handlers
 from service.guard import GuardLimits, RequestGuard
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             app.state.runner.shutdown()
             app.state.engine.dispose()
 
-    app = FastAPI(title="fiscalocr", version=API_VERSION, lifespan=lifespan,
+    app = FastAPI(title="fiscalocr", version=API_VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Scanned Chinese budget / final-account reports -> tables, fiscal records and "
                               "validation findings. Authenticate with `Authorization: Bearer KEY`.")
     app.state.settings = settings
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     install_handlers(app)
     for module in (documents, results, jobs, validate, health):
         app.include_router(module.router)
+    install_docs(app)
     _document_read_bodies(app)
     app.add_middleware(RequestGuard, limits=GuardLimits(
         json_bytes=settings.max_json_bytes, upload_path=UPLOAD_PATH, body_timeout_s=settings.body_timeout_s,
