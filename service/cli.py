@@ -50,6 +50,12 @@ def _settings(**overrides: Any) -> Any:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def _default(name: str) -> object:
+    from service.settings import Settings
+
+    return Settings.model_fields[name].default
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import create_app
     from service.server import serve
@@ -215,8 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     extract = sub.add_parser("extract", help="scanned file -> Extraction JSON (with records and findings)")
     extract.add_argument("file")
     extract.add_argument("--out", "-o", required=True, help="output JSON file ('-' for stdout)")
-    extract.add_argument("--engine", choices=["rapidocr", "tesseract"])
-    extract.add_argument("--dpi", type=int)
+    extract.add_argument("--engine", choices=["rapidocr", "tesseract"],
+                         help=f"OCR engine (default: FISCALOCR_ENGINE, else {_default('engine')}; "
+                              "rapidocr reads Chinese cells better, tesseract is faster)")
+    extract.add_argument("--dpi", type=int, metavar="N",
+                         help=f"resolution pages are rasterised at (default: FISCALOCR_DPI, else "
+                              f"{_default('dpi')})")
     extract.add_argument("--pages", help="e.g. 1-5,7 (default: all)")
     extract.add_argument("--debug-dir", type=Path)
     extract.add_argument("--no-validate", action="store_true", help="skip the fiscal layer")

@@ -10,6 +10,8 @@ Every setting of the service, the Celery workers and the webhook/fetch code is d
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +20,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MB = 1024 * 1024
+_PLAIN_RE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 
 
 class Settings(BaseSettings):
@@ -133,11 +136,29 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def describe(settings: Settings) -> list[str]:
-    """One line per setting: environment variable, current value (secrets masked), description."""
+    """The settings as an env file to paste (``source`` it, or ``--env-file``): each setting's description
+    as a comment, then ``FISCALOCR_NAME=value``. Unset optional settings and secrets are commented out."""
     lines = []
     for name, field in Settings.model_fields.items():
         value = getattr(settings, name)
-        shown = "(set)" if name.endswith("secret") and value else repr(value)
-        note = f"  # {field.description}" if field.description else ""
-        lines.append(f"FISCALOCR_{name.upper()}={shown}{note}")
+        variable = f"FISCALOCR_{name.upper()}"
+        if field.description:
+            lines.append(f"# {field.description}")
+        if name.endswith("secret") and value:
+            lines.append(f"# {variable}=...  (set; not shown)")
+        elif value is None:
+            lines.append(f"# {variable}=")
+        else:
+            lines.append(f"{variable}={env_value(value)}")
     return lines
+
+
+def env_value(value: object) -> str:
+    """A setting's value as its environment variable spells it (shell-quoted only where needed)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list | tuple):
+        text = ",".join(str(item) for item in value)
+    else:
+        text = str(value)
+    return shlex.quote(text) if text and not _PLAIN_RE.match(text) else text
