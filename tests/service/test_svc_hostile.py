@@ -355,11 +355,16 @@ def test_page_renders_are_limited_per_tenant(tenant: Api, permission_only_docume
             _typed(answer, 429, "too_many_renders")
 
 
-def test_job_error_does_not_show_server_paths(tenant: Api, hostile_server: Server, tmp_path: Path) -> None:
-    accepted = tenant.upload(scans.write_corrupt_pdf(tmp_path / "corrupt.pdf"))
-    assert accepted.status_code == 202
+@pytest.mark.parametrize(("content", "code"), [
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "unsupported_format"),  # the decoder's message names the file
+    (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 9 0 R\ngarbage" + bytes(range(256)) * 4, "pdf_corrupt"),
+])
+def test_job_error_does_not_show_server_paths(tenant: Api, hostile_server: Server, content: bytes,
+                                              code: str) -> None:
+    accepted = tenant.client.post("/v1/documents", files={"file": ("bad.bin", content, "application/pdf")})
+    assert accepted.status_code == 202, accepted.text
     job = tenant.wait_job(accepted.json()["job_id"])
-    assert job["state"] == "failed" and job["error"]["code"] == "pdf_corrupt", job
+    assert job["state"] == "failed" and job["error"]["code"] == code, job
     message = job["error"]["message"]
     assert str(hostile_server.data_dir) not in message and "/files/" not in message and "/tmp" not in message
 
