@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from service import db
+from service import db, validate_pool
 from service.api import documents, health, jobs, results, validate
 from service.api.docs import install_docs
 from service.dbgate import DatabaseGate, set_thread_limit
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             yield
         finally:
             app.state.runner.shutdown()
+            validate_pool.shutdown()
             app.state.engine.dispose()
 
     app = FastAPI(title="fiscalocr", version=API_VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,

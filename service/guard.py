@@ -118,8 +118,8 @@ class RequestGuard:
         send = self._answer_after_drain(scope, body, send)
         try:
             await self._guarded(scope, body, send)
-        except BodyTimeoutError as exc:  # raised while this middleware itself read the body
-            response = error_response(exc.code, exc.message, exc.status, None, exc.headers)
+        except ServiceError as exc:  # raised here, before the app: a body timeout, a busy database
+            response = error_response(exc.code, exc.message, exc.status, exc.detail, exc.headers)
             await response(scope, body.receive, send)
         finally:
             if body.received > _TRIM_AFTER_BYTES:

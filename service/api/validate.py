@@ -6,12 +6,11 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
 from ocr.contract import Cell, Finding, Record
-from service import fiscal_bridge
+from service import fiscal_bridge, validate_pool
 from service.deps import CallerDep
 from service.errors import ERROR_RESPONSES, ErrorBody
 from service.limits import check_tables
@@ -36,9 +35,9 @@ _BODY_SCHEMA: dict[str, Any] = {
 async def validate(request: Request, principal: CallerDep) -> ValidateResult:
     """Body: ``{"tables": [...]}`` or a whole Extraction (schema v1). Returns records and findings
     computed by the fiscal layer (``fiscal.validate_tables``). Bodies over MAX_JSON_BYTES get 413.
-    The body is parsed in a worker thread: a 10 MB body must not stall the event loop."""
+    Large bodies are parsed in a child process (service/validate_pool.py): they must not stall the loop."""
     raw = await request.body()
-    records, findings = await run_in_threadpool(_parse_and_validate, raw)
+    records, findings = await validate_pool.run_sized(_parse_and_validate, raw)
     return ValidateResult(records=records, findings=findings)
 
 
