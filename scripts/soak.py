@@ -51,6 +51,7 @@ class Soak:
     requests: Counter[str] = field(default_factory=Counter)
     jobs: dict[str, tuple[str, str]] = field(default_factory=dict)  # job id -> (key, document id)
     finished: dict[str, tuple[str, str]] = field(default_factory=dict)  # document id -> (key, job id)
+    uploaded: dict[str, list[Path]] = field(default_factory=dict)  # key -> documents it sent
     next_new_upload: float = 0.0
     next_document: int = 0
 
@@ -67,13 +68,20 @@ class Soak:
         return response
 
     async def upload(self, key: str) -> None:
+        """A new document at most every NEW_UPLOAD_EVERY seconds (each one a new job); otherwise the same
+        bytes this tenant sent before, which the dedupe answers without a new job."""
         now = time.monotonic()
+        mine = self.uploaded.setdefault(key, [])
         if now >= self.next_new_upload and self.next_document < len(self.documents):
             self.next_new_upload = now + self.new_upload_every_s
             path = self.documents[self.next_document]
             self.next_document += 1
-        else:  # the same bytes again: answered from the dedupe, no new job
-            path = self.documents[random.randrange(max(1, self.next_document))]
+            mine.append(path)
+        elif mine:
+            path = random.choice(mine)
+        else:
+            await self.poll(key)
+            return
         response = await self.call("upload", "POST", "/v1/documents", key,
                                    files={"file": (path.name, path.read_bytes(), "application/pdf")})
         if response is not None and response.status_code == 202:
