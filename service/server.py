@@ -9,8 +9,10 @@ shape ``{code, message, detail}``. Body timeouts and limits are the request guar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -86,7 +88,22 @@ def protocol_for(settings: Settings) -> type[GuardedHttpProtocol]:
                 {"header_timeout_s": settings.header_timeout_s})
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so the process dies of the signal and
+    skips its exit handlers - among them multiprocessing's, which unlink the page pool's semaphores (the
+    resource tracker then printed "leaked semaphore objects" at every stop). Here it exits normally."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
+
+
 def serve(app: Any, settings: Settings, host: str, port: int) -> None:
     limit_malloc_arenas()
-    uvicorn.run(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=10,
-                http=protocol_for(settings), timeout_keep_alive=5)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=10,
+                            http=protocol_for(settings), timeout_keep_alive=5)
+    _Server(config).run()

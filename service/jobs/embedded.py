@@ -38,6 +38,7 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 MAX_POOL_CRASHES_PER_JOB = 2
 SHUTDOWN_GRACE_S = 5.0
+WORKER_EXIT_GRACE_S = 5.0
 
 
 class _StoppedError(Exception):
@@ -225,8 +226,13 @@ def _is_broken(pool: ProcessPoolExecutor) -> bool:
 
 
 def _terminate_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop page workers still busy after the grace period (their pages are redone on resume)."""
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
+    """Stop page workers still busy after the grace period (their pages are redone on resume).
+    Idle workers were told to exit by ``shutdown``; they get a moment to do so, since a terminated worker
+    skips its exit handlers and leaves its semaphores to the resource tracker ("leaked semaphore")."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    deadline = time.monotonic() + WORKER_EXIT_GRACE_S
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+    for process in processes:
         if process.is_alive():
             process.terminate()

@@ -3,7 +3,10 @@ do and their defaults, and the server stops without multiprocessing's "leaked se
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
+import time
 import tomllib
 from pathlib import Path
 
@@ -52,11 +55,17 @@ def test_license_is_an_spdx_expression() -> None:
 
 
 def test_server_stops_without_leaked_semaphores(tmp_path: Path) -> None:
+    """SIGTERM to the server process alone, as a service manager sends it: multiprocessing's resource
+    tracker (a separate process) must find nothing left to clean up."""
     server = Server(tmp_path).start()
+    assert server.process is not None
     try:
         api = new_tenant_api(server)
         accepted = api.upload(ROOT / "tests" / "fixtures" / "scans" / "rot90-expenditure.pdf")
         assert api.wait_job(accepted.json()["job_id"])["state"] == "succeeded"  # the page pool was used
+        os.kill(server.process.pid, signal.SIGTERM)
+        server.process.wait(timeout=60)
+        time.sleep(3)  # the tracker reports once the last process holding its pipe is gone
     finally:
         server.stop()
     log = server.log_tail(10000)
