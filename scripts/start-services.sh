@@ -32,10 +32,21 @@ ensure_pg_trust() {  # loopback trust for the test user; only the lines this scr
   pg_ctlcluster --skip-systemctl-redirect "$1" "$2" reload >/dev/null 2>&1 || true
 }
 
+ensure_pg_port() {  # the package picks the next free port if 5432 was taken while it installed
+  local port
+  port="$(pg_conftool "$1" "$2" show port 2>/dev/null | awk -F= '{gsub(/[ \x27]/, "", $2); print $2}')"
+  if [ -n "$port" ] && [ "$port" != "5432" ]; then
+    echo "PostgreSQL $1/$2: port $port -> 5432"
+    pg_ctlcluster --skip-systemctl-redirect "$1" "$2" stop >/dev/null 2>&1 || true
+    pg_conftool "$1" "$2" set port 5432
+  fi
+}
+
 if command -v pg_lsclusters >/dev/null 2>&1; then
   ensure_pg_cluster
   read -r pg_version pg_name <<<"$(pg_cluster)"
   ensure_pg_trust "$pg_version" "$pg_name"
+  ensure_pg_port "$pg_version" "$pg_name"
   if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
     echo "starting PostgreSQL $pg_version/$pg_name"
     pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$pg_name" start || true
