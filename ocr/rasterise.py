@@ -94,10 +94,16 @@ def _open_pdf(path: Path) -> pypdf.PdfReader:
             encrypted = reader.is_encrypted
     except (pypdf.errors.PdfReadError, pypdf.errors.PdfStreamError, ValueError, KeyError,
             TypeError, AttributeError, IndexError, RecursionError) as exc:
-        raise CorruptPDFError(f"PDF cannot be parsed: {exc}", detail={"path": str(path)}) from exc
+        raise CorruptPDFError(f"PDF cannot be parsed: {exc}") from exc
     # An empty user password (owner-only restrictions) still lets us read and render the file.
-    if encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
-        raise EncryptedPDFError("PDF is password-protected", detail={"path": str(path)})
+    try:
+        opened = not encrypted or reader.decrypt("") != pypdf.PasswordType.NOT_DECRYPTED
+    except pypdf.errors.DependencyError as exc:  # AES without the `cryptography` package
+        raise EncryptedPDFError(f"PDF is encrypted with an unsupported method: {exc}") from exc
+    except (pypdf.errors.PdfReadError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
+        raise CorruptPDFError(f"PDF encryption dictionary is unreadable: {exc}") from exc
+    if not opened:
+        raise EncryptedPDFError("PDF is password-protected")
     return reader
 
 

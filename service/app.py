@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service import db
+from service import db, validate_pool
 from service.api import batches, documents, health, jobs, results, review, validate
+from service.api.docs import install_docs
 from service.dbgate import DatabaseGate, set_thread_limit
-from service.errors import error_response, install_handlers
+from service.errors import install_handlers
+from service.guard import GuardLimits, RequestGuard
 from service.jobs import get_runner, stages
 from service.logs import RequestIdMiddleware, configure_logging
 from service.metrics import DatabaseCollector
@@ -45,9 +47,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             yield
         finally:
             app.state.runner.shutdown()
+            validate_pool.shutdown()
             app.state.engine.dispose()
 
-    app = FastAPI(title="fiscalocr", version=API_VERSION, lifespan=lifespan,
+    app = FastAPI(title="fiscalocr", version=API_VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Scanned Chinese budget / final-account reports -> tables, fiscal records and "
                               "validation findings. Authenticate with `Authorization: Bearer KEY`.")
     app.state.settings = settings
@@ -64,24 +67,29 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     for module in (documents, results, review, batches, jobs, validate, health):
         app.include_router(module.router)
     review_uploads = mount_review(app)  # the review page under /review (own uploads, CSP headers)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes,
-                       exempt={UPLOAD_PATH, batches.UPLOAD_PATH, *review_uploads})
+    install_docs(app)
+    _document_read_bodies(app)
+    uploads = frozenset({UPLOAD_PATH, batches.UPLOAD_PATH, *review_uploads})
+    app.add_middleware(RequestGuard, limits=GuardLimits(
+        json_bytes=settings.max_json_bytes, upload_paths=uploads, body_timeout_s=settings.body_timeout_s,
+        drain_max_bytes=settings.drain_max_bytes, drain_timeout_s=settings.drain_timeout_s))
     app.add_middleware(RequestIdMiddleware)
     return app
 
 
-class BodyLimitMiddleware:
-    """413 before reading when Content-Length exceeds the JSON limit (uploads have their own limit)."""
+def _document_read_bodies(app: FastAPI) -> None:
+    """Routes that read their body themselves (off the event loop) name its models in openapi_extra;
+    put those models into the components so the document stays complete."""
+    default_openapi = app.openapi
 
-    def __init__(self, app: ASGIApp, limit: int, exempt: set[str]) -> None:
-        self.app, self.limit, self.exempt = app, limit, exempt
+    def openapi() -> dict[str, Any]:
+        schema = app.openapi_schema
+        if schema is None:
+            schema = default_openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model_schema in validate.body_component_schemas().items():
+                components.setdefault(name, model_schema)
+            schema["components"]["schemas"] = dict(sorted(components.items()))
+        return schema
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.exempt:
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.limit:
-                response = error_response("payload_too_large", f"body exceeds {self.limit} bytes", 413,
-                                          {"limit": self.limit})
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    app.openapi = openapi  # type: ignore[method-assign]

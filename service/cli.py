@@ -50,14 +50,18 @@ def _settings(**overrides: Any) -> Any:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def _default(name: str) -> object:
+    from service.settings import Settings
 
+    return Settings.model_fields[name].default
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import create_app
+    from service.server import serve
 
     settings = _settings(data_dir=args.data_dir, workers=args.workers)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,
-                timeout_graceful_shutdown=10)
+    serve(create_app(settings), settings, args.host, args.port)
     return 0
 
 
@@ -258,12 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
     settings = sub.add_parser("settings", help="list every FISCALOCR_* setting with its current value")
     settings.set_defaults(handler=cmd_settings)
 
-    extract = sub.add_parser("extract", help="scanned file(s) -> Extraction JSON (with records and findings)")
+    extract = sub.add_parser("extract", help="report file(s) -> Extraction JSON (with records and findings)")
     extract.add_argument("file", nargs="+", help="a file; or several files and/or folders (batch)")
     extract.add_argument("--out", "-o", required=True,
                          help="output JSON file ('-' for stdout); a folder for several files or a folder")
-    extract.add_argument("--engine", choices=["rapidocr", "tesseract"])
-    extract.add_argument("--dpi", type=int)
+    extract.add_argument("--engine", choices=["rapidocr", "tesseract"],
+                         help=f"OCR engine for pages read by OCR (default: FISCALOCR_ENGINE, else "
+                              f"{_default('engine')}; rapidocr reads Chinese cells better, tesseract is "
+                              "faster)")
+    extract.add_argument("--dpi", type=int, metavar="N",
+                         help=f"resolution pages are rasterised at (default: FISCALOCR_DPI, else "
+                              f"{_default('dpi')})")
     extract.add_argument("--pages", help="e.g. 1-5,7 (default: all)")
     extract.add_argument("--debug-dir", type=Path)
     extract.add_argument("--ocr", choices=["auto", "always", "never"], default="auto",

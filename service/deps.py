@@ -17,6 +17,7 @@ from sqlmodel import Session
 from service.auth import Principal, authenticate
 from service.dbgate import DatabaseGate
 from service.errors import ServiceError
+from service.guard import scope_principal
 from service.jobs.base import JobRunner
 from service.netguard import Resolver
 from service.settings import Settings
@@ -77,19 +78,25 @@ def _require(principal: Principal | None) -> Principal:
 
 
 def get_principal(
+    request: Request,
     session: Annotated[Session, Depends(get_session, scope="function")],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, looked up with the request's own session (for endpoints that use SessionDep)."""
-    return _require(authenticate(session, _header(credentials)))
+    """The caller, looked up with the request's own session (for endpoints that use SessionDep), unless
+    the request guard already authenticated it before reading the body (service/guard.py)."""
+    return scope_principal(request.scope) or _require(authenticate(session, _header(credentials)))
 
 
 async def get_caller(
+    request: Request,
     gate: Annotated[DatabaseGate, Depends(get_gate)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, looked up with a short session of its own: for endpoints that then stream a body
     or compute for a while, so they hold no database slot meanwhile."""
+    known = scope_principal(request.scope)
+    if known is not None:
+        return known
     header = _header(credentials)
     return _require(await gate.run(lambda session: authenticate(session, header)))
 

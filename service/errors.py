@@ -42,6 +42,7 @@ STATUS_BY_CODE: dict[str, int] = {
     # service
     "bad_request": 400,
     "unauthenticated": 401,
+    "request_timeout": 408,  # headers or body stopped arriving (service/guard.py, service/server.py)
     "not_found": 404,
     "method_not_allowed": 405,
     "conflict": 409,
@@ -51,6 +52,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "unsupported_media_type": 415,
     "validation_error": 422,
     "too_many_jobs": 429,
+    "too_many_renders": 429,  # page images being rendered for this tenant at once
     "service_unavailable": 503,
     "service_busy": 503,
     "webhook_secret_missing": 422,

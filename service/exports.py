@@ -9,6 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from ocr.contract import Record
+from service.text_safety import spreadsheet_safe
 
 FIXED_COLUMNS = ("table", "form", "kind", "page", "row", "code", "name", "level", "parent", "unit")
 
@@ -34,9 +35,13 @@ def record_rows(records: list[Record]) -> list[list[Any]]:
     return rows
 
 
+def _safe_rows(records: list[Record]) -> list[list[Any]]:
+    return [[spreadsheet_safe(v) if isinstance(v, str) else v for v in row] for row in record_rows(records)]
+
+
 def to_csv(records: list[Record]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(record_rows(records))
+    csv.writer(buffer, lineterminator="\r\n").writerows(_safe_rows(records))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: spreadsheet apps then read UTF-8
 
 
@@ -56,12 +61,12 @@ def to_xlsx(records: list[Record], review: dict[str, Any] | None = None) -> byte
     sheet = workbook.create_sheet("records")
     for row in record_rows(records):
         # str() keeps "1200.50" as written; a number cell would drop the trailing zero.
-        sheet.append([value if isinstance(value, int) and not isinstance(value, bool) else str(value)
-                      for value in row])
+        sheet.append([value if isinstance(value, int) and not isinstance(value, bool)
+                      else spreadsheet_safe(str(value)) for value in row])
     if review is not None:
         review_sheet = workbook.create_sheet("review")
         for line in review_rows(review):
-            review_sheet.append(line)
+            review_sheet.append([spreadsheet_safe(str(value)) for value in line])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

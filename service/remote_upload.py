@@ -29,8 +29,9 @@ async def download_upload(url: str, storage: Storage, settings: Settings,
     from service.errors import ServiceError
 
     temp = storage.temp_path()
-    result = await fetch_document(url, temp, limits=FetchLimits.from_settings(settings), resolver=resolver)
-    try:
+    try:  # every refused or failed fetch removes its temp file (they used to pile up, empty, for ever)
+        result = await fetch_document(url, temp, limits=FetchLimits.from_settings(settings),
+                                      resolver=resolver)
         if result.size == 0:
             raise ServiceError("document_empty", "the fetched document is empty")
         with temp.open("rb") as handle:

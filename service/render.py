@@ -8,6 +8,10 @@ boxes line up; ``ocr.debug`` draws them. The result is scaled to the requested D
 from __future__ import annotations
 
 import io
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +21,28 @@ from ocr.contract import Table
 from ocr.debug import render_overlay
 from ocr.preprocess import rotate_fine, rotate_quarter
 from ocr.rasterise import open_document, rasterise_page
+from service.errors import ServiceError
+
+_renders_in_progress: Counter[int] = Counter()
+_renders_lock = threading.Lock()
+
+
+@contextmanager
+def tenant_render_slot(tenant_id: int, limit: int) -> Iterator[None]:
+    """One of ``limit`` render slots of the tenant, or 429 ``too_many_renders`` at once (no queueing:
+    a client asking for hundreds of pages in parallel must not hold hundreds of threads)."""
+    with _renders_lock:
+        if _renders_in_progress[tenant_id] >= limit:
+            raise ServiceError("too_many_renders", f"at most {limit} page renders at once per tenant",
+                               detail={"limit": limit}, headers={"Retry-After": "1"})
+        _renders_in_progress[tenant_id] += 1
+    try:
+        yield
+    finally:
+        with _renders_lock:
+            _renders_in_progress[tenant_id] -= 1
+            if _renders_in_progress[tenant_id] <= 0:
+                del _renders_in_progress[tenant_id]
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ocr.contract import Extraction, Finding, Record, Table
+from service.text_safety import unsafe_characters
 
 
 class UploadAccepted(BaseModel):
@@ -143,7 +144,16 @@ class FindingList(BaseModel):
 class CellPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(max_length=1000, description="The corrected text of the cell")
+    text: str = Field(max_length=1000, description="The corrected text of the cell (no control or "
+                                                    "bidirectional-control characters)")
+
+    @field_validator("text")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        bad = unsafe_characters(value)
+        if bad:
+            raise ValueError(f"control characters are not allowed: {', '.join(bad)}")
+        return value
 
 
 class CorrectionOut(BaseModel):

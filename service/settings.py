@@ -10,6 +10,8 @@ Every setting of the service, the Celery workers and the webhook/fetch code is d
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +20,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MB = 1024 * 1024
+_PLAIN_RE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 
 
 class Settings(BaseSettings):
@@ -63,6 +66,17 @@ class Settings(BaseSettings):
     trust_invisible_text: bool = Field(False, description="Read an invisible text layer over a scanned page "
                                                           "(another tool's OCR) instead of OCR'ing the image")
     max_queued_jobs_per_tenant: int = Field(1000, ge=1, description="More queued jobs than this -> 429")
+    max_renders_per_tenant: int = Field(
+        2, ge=1, le=100, description="Page images rendered at once for one tenant; more -> 429")
+
+    # -- hostile clients (service/guard.py, service/server.py) ---------------------------------------
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="Request line and headers must arrive within this")
+    body_timeout_s: float = Field(30.0, gt=0, description="Longest pause while a request body arrives -> 408")
+    drain_max_bytes: int = Field(
+        160 * MB, ge=0, description="Unread body discarded before an early answer (401, 413) so the client "
+                                    "gets it instead of a reset")
+    drain_timeout_s: float = Field(30.0, ge=0, description="Longest time spent discarding such a body")
 
     # -- Celery (RUNNER=celery) ------------------------------------------------------------------
     celery_queue: str = Field("fiscalocr", description="Queue the workers consume")
@@ -137,11 +151,29 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def describe(settings: Settings) -> list[str]:
-    """One line per setting: environment variable, current value (secrets masked), description."""
+    """The settings as an env file to paste (``source`` it, or ``--env-file``): each setting's description
+    as a comment, then ``FISCALOCR_NAME=value``. Unset optional settings and secrets are commented out."""
     lines = []
     for name, field in Settings.model_fields.items():
         value = getattr(settings, name)
-        shown = "(set)" if name.endswith("secret") and value else repr(value)
-        note = f"  # {field.description}" if field.description else ""
-        lines.append(f"FISCALOCR_{name.upper()}={shown}{note}")
+        variable = f"FISCALOCR_{name.upper()}"
+        if field.description:
+            lines.append(f"# {field.description}")
+        if name.endswith("secret") and value:
+            lines.append(f"# {variable}=...  (set; not shown)")
+        elif value is None:
+            lines.append(f"# {variable}=")
+        else:
+            lines.append(f"{variable}={env_value(value)}")
     return lines
+
+
+def env_value(value: object) -> str:
+    """A setting's value as its environment variable spells it (shell-quoted only where needed)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list | tuple):
+        text = ",".join(str(item) for item in value)
+    else:
+        text = str(value)
+    return shlex.quote(text) if text and not _PLAIN_RE.match(text) else text

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
@@ -20,9 +21,14 @@ from service.storage import Storage
 
 FILE_FIELD = "file"
 MAX_FIELD_BYTES = 4096
+MAX_FIELDS = 16  # form fields besides the file (only callback_url is used); bounds the parser's memory
+MAX_BOUNDARY = 200  # RFC 2046 allows 70; the parser refuses more than 256 with an untyped error
 MULTIPART_ENVELOPE_BYTES = 64 * 1024  # boundaries, part headers and small fields around the file
 _SNIFF_BYTES = 1024
 _UNSAFE_FILENAME_RE = re.compile(r"[\x00-\x1f\x7f/\\]")
+# Unicode categories never kept in a stored file name: controls (Cc), format characters such as the
+# right-to-left override that makes "gpj.pdf" display as "fdp.jpg" (Cf), and unassigned/private (Cn, Co).
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs"}
 
 CONTENT_TYPES: dict[FileKind, str] = {
     "pdf": "application/pdf",
@@ -71,6 +77,8 @@ class _StreamingForm:
         self.filename = "upload"
         self.fields: dict[str, str] = {}
         self.part = _PartState()
+        self.parts = 0
+        self.ended = False  # the closing boundary was seen
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -81,10 +89,18 @@ class _StreamingForm:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         }
 
     def _part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_FIELDS + 1:
+            raise ServiceError("payload_too_large", f"at most {MAX_FIELDS} form fields besides 'file'",
+                               detail={"limit": MAX_FIELDS})
         self.part = _PartState()
+
+    def _end(self) -> None:
+        self.ended = True
 
     def _header_end(self) -> None:
         self.part.headers[self.part.header_name.decode("latin-1").lower()] = bytes(self.part.header_value)
@@ -134,7 +150,8 @@ def _invalid(message: str, field_name: str = FILE_FIELD) -> ServiceError:
 
 
 def clean_filename(raw: str | None) -> str:
-    name = _UNSAFE_FILENAME_RE.sub("_", (raw or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    name = _UNSAFE_FILENAME_RE.sub("_", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES).strip()
     return name[:255] or "upload"
 
 
@@ -151,6 +168,9 @@ def _boundary(request: Request) -> bytes:
     if media_type != b"multipart/form-data" or not boundary:
         raise ServiceError("unsupported_media_type",
                            "send the document as multipart/form-data (field 'file')", status=415)
+    if len(boundary) > MAX_BOUNDARY:
+        raise ServiceError("bad_request", f"multipart boundary longer than {MAX_BOUNDARY} characters",
+                           detail={"limit": MAX_BOUNDARY})
     return boundary
 
 
@@ -158,16 +178,23 @@ async def receive_upload(request: Request, storage: Storage, max_bytes: int) -> 
     """Stream the request's multipart body to a temp file in ``storage``; the caller adopts or deletes it."""
     check_declared_length(request, max_bytes)
     boundary = _boundary(request)
+    body_limit = max_bytes + MULTIPART_ENVELOPE_BYTES  # counted on the stream: chunked bodies declare nothing
     temp = storage.temp_path()
     try:
         with temp.open("wb") as out:
             form = _StreamingForm(out, max_bytes)
             parser = MultipartParser(boundary, form.callbacks())  # type: ignore[arg-type]
+            received = 0
             async for chunk in request.stream():
+                received += len(chunk)
+                if received > body_limit:
+                    raise too_large(max_bytes)
                 parser.write(chunk)
             parser.finalize()
+        if not form.ended:
+            raise ServiceError("bad_request", "multipart body ended before its closing boundary (truncated)")
         return _finish(temp, form)
-    except MultipartParseError as exc:
+    except (MultipartParseError, FormParserError) as exc:
         temp.unlink(missing_ok=True)
         raise ServiceError("bad_request", f"malformed multipart body: {exc}") from exc
     except ClientDisconnect as exc:

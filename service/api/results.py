@@ -98,7 +98,9 @@ def list_findings(document_id: str, principal: PrincipalDep, session: SessionDep
 
 
 @router.get("/pages/{page_number}.png", response_class=Response,
-            responses={200: {"content": {"image/png": {}}, "description": "The page as PNG"}})
+            responses={200: {"content": {"image/png": {}}, "description": "The page as PNG"},
+                       429: {"model": ErrorBody, "description": "Too many page renders at once for this "
+                                                                "tenant (too_many_renders)"}})
 async def page_image(*, document_id: str, principal: CallerDep, gate: GateDep, storage: StorageDep,
                      settings: SettingsDep,
                      page_number: Annotated[int, Path(ge=1, le=100_000)],
@@ -112,11 +114,13 @@ async def page_image(*, document_id: str, principal: CallerDep, gate: GateDep, s
     geometry = render.PageGeometry(dpi=int(info.get("dpi", settings.dpi)),
                                    rotation=int(info.get("rotation", 0)),
                                    skew_deg=float(info.get("skew_deg", 0.0)))
-    # Rendering holds no database slot: only the lookups above needed one.
-    png = await run_in_threadpool(
-        lambda: render.render_page(storage.local_path(document.storage_key), page_number, dpi, geometry,
-                                   tables=tables, max_page_pixels=settings.max_page_pixels,
-                                   timeout_s=settings.page_timeout_s))
+    # Rendering holds no database slot: only the lookups above needed one. A page render takes a
+    # thread and up to hundreds of MB, so one tenant may only run a few at once.
+    with render.tenant_render_slot(principal.tenant_id, settings.max_renders_per_tenant):
+        png = await run_in_threadpool(
+            lambda: render.render_page(storage.local_path(document.storage_key), page_number, dpi, geometry,
+                                       tables=tables, max_page_pixels=settings.max_page_pixels,
+                                       timeout_s=settings.page_timeout_s))
     return Response(png, media_type="image/png")
 
 

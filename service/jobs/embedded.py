@@ -9,6 +9,7 @@ checks for cancellation before each page, then finalizes. Jobs are rows in the d
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -37,6 +38,7 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 MAX_POOL_CRASHES_PER_JOB = 2
 SHUTDOWN_GRACE_S = 5.0
+WORKER_EXIT_GRACE_S = 5.0
 
 
 class _StoppedError(Exception):
@@ -92,8 +94,16 @@ class EmbeddedRunner:
         wait(running, timeout=SHUTDOWN_GRACE_S)
         if pool is not None:
             _terminate_workers(pool)
+            # Join the pool's manager thread and drop every reference to it: its queues hold
+            # semaphores that are only released when collected; left until exit, multiprocessing's
+            # resource tracker prints "leaked semaphore objects" at every shutdown.
+            pool.shutdown(wait=True, cancel_futures=True)
         if coordinators is not None:
             coordinators.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._pool = None
+        del pool
+        gc.collect()
         log.info("embedded runner stopped")
 
     def ready(self) -> bool:
@@ -216,8 +226,13 @@ def _is_broken(pool: ProcessPoolExecutor) -> bool:
 
 
 def _terminate_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop page workers still busy after the grace period (their pages are redone on resume)."""
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
+    """Stop page workers still busy after the grace period (their pages are redone on resume).
+    Idle workers were told to exit by ``shutdown``; they get a moment to do so, since a terminated worker
+    skips its exit handlers and leaves its semaphores to the resource tracker ("leaked semaphore")."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    deadline = time.monotonic() + WORKER_EXIT_GRACE_S
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+    for process in processes:
         if process.is_alive():
             process.terminate()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -241,12 +242,24 @@ def fail(job_id: str, code: str, message: str) -> bool:
     return changed
 
 
+_SERVER_PATH_RE = re.compile(r"(?<![\w:/.])/(?:[^\s'\",;:/]+/)+[^\s'\",;:/]*")
+
+
+def public_message(message: str) -> str:
+    """A job's error as its owner sees it: server file paths (stored originals, temp files, the data
+    directory) replaced, since they say nothing to the caller and tell an attacker about the host."""
+    return _SERVER_PATH_RE.sub("<file>", message)
+
+
 def fail_from_exception(job_id: str, exc: BaseException) -> bool:
-    """``fail`` with the code a typed error carries; anything else is ``internal_error``."""
+    """``fail`` with the code a typed error carries; anything else is ``internal_error`` with no internals
+    in the message (the traceback goes to the log)."""
     if isinstance(exc, FiscalOCRError) or hasattr(exc, "code"):
-        return fail(job_id, str(getattr(exc, "code", "internal_error")), str(getattr(exc, "message", exc)))
+        message = str(getattr(exc, "message", exc))
+        log.info("job error (unredacted): %s", message)
+        return fail(job_id, str(getattr(exc, "code", "internal_error")), public_message(message))
     log.error("job crashed", exc_info=exc)
-    return fail(job_id, "internal_error", f"{type(exc).__name__}: {exc}")
+    return fail(job_id, "internal_error", "internal error while processing the document (see the server log)")
 
 
 def cancel(job_id: str) -> bool:

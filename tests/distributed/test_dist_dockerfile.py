@@ -1,6 +1,7 @@
 """Static checks of the container build (no Docker engine here): hadolint, and that the image installs
-exactly what scripts/setup.sh installs - system packages through the same script, Python packages from
-pyproject.toml - so the image cannot drift from CI."""
+exactly what scripts/setup.sh installs - system packages through the same script, Python packages from the
+hashed lock files (requirements/*.lock, generated from pyproject.toml by scripts/lock.sh) - so the image
+cannot drift from CI."""
 
 from __future__ import annotations
 
@@ -72,27 +73,34 @@ def test_system_packages_only_through_the_shared_script() -> None:
                     assert "apt-get" not in command[:3] and "apt" not in command[:1], (
                         f"install system packages via scripts/install-system-deps.sh, not {command}")
     build_calls, runtime_calls = (_script_calls(stage) for stage in (build, runtime))
-    assert [c[1:] for c in build_calls] == [["scripts/install-system-deps.sh"]]  # full mode, as setup.sh
+    assert [c[1:] for c in build_calls] == [["scripts/install-system-deps.sh", "--build"]]
     assert len(runtime_calls) == 1 and runtime_calls[0][-1] == "--runtime"
     script = (ROOT / "scripts" / "install-system-deps.sh").read_text()
-    assert '[ "$mode" = "--runtime" ]' in script  # the flag the runtime stage relies on exists
+    for flag in ("--runtime", "--build"):  # the flags the stages rely on exist
+        assert f'[ "$mode" = "{flag}" ]' in script
 
 
-def test_python_packages_come_from_pyproject_like_setup_sh() -> None:
-    setup_targets = [[w for w in c[c.index("install") + 1:] if not w.startswith("-")]
-                     for c in _setup_sh_commands() if "pip" in c and "install" in c]
-    assert [t for t in setup_targets if t != ["pip"]] == [[".[dev]"]], setup_targets
-    docker_pip = [c for k, a in _instructions() if k == "RUN" for c in _commands(a)
-                  if "pip" in c and "install" in c]
-    assert docker_pip, "the build stage must pip install the project"
-    extras_allowed = {"dev"}
-    for command in docker_pip:
-        targets = [w for w in command[command.index("install") + 1:] if not w.startswith("-")]
-        assert len(targets) == 1, f"install the project only, packages come from pyproject.toml: {command}"
-        match = re.fullmatch(r"\.(?:\[([a-z,]+)\])?", targets[0])
-        assert match, f"pip installs something other than the project: {targets[0]}"
-        extras = set(filter(None, (match.group(1) or "").split(",")))
-        assert extras <= extras_allowed
+def _pip_installs(commands: list[list[str]]) -> list[list[str]]:
+    return [c for c in commands if "pip" in c and "install" in c]
+
+
+def _lock_install_ok(command: list[str], lock: str) -> bool:
+    return ("--require-hashes" in command and "--no-deps" in command
+            and command[command.index("-r") + 1] == lock)
+
+
+def test_python_packages_come_only_from_the_hashed_locks() -> None:
+    """setup.sh and the image install the lock with hashes and nothing resolved on the fly; the project
+    itself goes in with --no-deps and the locked setuptools (--no-build-isolation)."""
+    setup = _pip_installs(_setup_sh_commands())
+    docker = _pip_installs([c for k, a in _instructions() if k == "RUN" for c in _commands(a)])
+    for commands, lock in ((setup, "requirements/dev.lock"), (docker, "requirements/runtime.lock")):
+        assert len(commands) == 2, commands
+        assert _lock_install_ok(commands[0], lock), commands[0]
+        project = commands[1]
+        assert "--no-deps" in project and "--no-build-isolation" in project, project
+        targets = [w for w in project[project.index("install") + 1:] if not w.startswith("-")]
+        assert targets == ["."], project
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert declared["scripts"]["fiscalocr"] == "service.cli:main"
 

@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Soak: N concurrent clients for a while against `fiscalocr serve` on embedded defaults (SQLite, local
+files, in-process workers), mixing uploads, job polling and exports; then every accepted job is waited
+for. Prints errors, lost jobs and the server's memory curve (API process and its page workers).
+
+    .venv/bin/python scripts/soak.py --clients 200 --duration 300 --out soak.json
+
+The script starts the server itself on 127.0.0.1 with a fresh data directory, creates the tenants'
+keys with `fiscalocr keys create`, and stops the server at the end. Nothing leaves this machine; every
+loop is bounded by the duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "service"))
+import svc_scans  # noqa: E402  (the service tests' scan generator: small ruled 公开05表 pages)
+
+TERMINAL = {"succeeded", "failed", "cancelled"}
+MAX_CLIENTS = 1000
+MAX_DURATION_S = 3600.0
+
+
+@dataclass
+class Soak:
+    client: httpx.AsyncClient
+    keys: list[str]
+    documents: list[Path]
+    new_upload_every_s: float
+    deadline: float
+    errors: Counter[str] = field(default_factory=Counter)
+    requests: Counter[str] = field(default_factory=Counter)
+    jobs: dict[str, tuple[str, str]] = field(default_factory=dict)  # job id -> (key, document id)
+    finished: dict[str, tuple[str, str]] = field(default_factory=dict)  # document id -> (key, job id)
+    uploaded: dict[str, list[Path]] = field(default_factory=dict)  # key -> documents it sent
+    next_new_upload: float = 0.0
+    next_document: int = 0
+
+    async def call(self, route: str, method: str, url: str, key: str, **kwargs: Any) -> httpx.Response | None:
+        self.requests[route] += 1
+        try:
+            response = await self.client.request(method, url, headers={"Authorization": f"Bearer {key}"},
+                                                 **kwargs)
+        except httpx.HTTPError as exc:
+            self.errors[f"{route}: {type(exc).__name__}"] += 1
+            return None
+        if response.status_code >= 400:
+            self.errors[f"{route}: HTTP {response.status_code} {response.text[:80]}"] += 1
+        return response
+
+    async def upload(self, key: str) -> None:
+        """A new document at most every NEW_UPLOAD_EVERY seconds (each one a new job); otherwise the same
+        bytes this tenant sent before, which the dedupe answers without a new job."""
+        now = time.monotonic()
+        mine = self.uploaded.setdefault(key, [])
+        if now >= self.next_new_upload and self.next_document < len(self.documents):
+            self.next_new_upload = now + self.new_upload_every_s
+            path = self.documents[self.next_document]
+            self.next_document += 1
+            mine.append(path)
+        elif mine:
+            path = random.choice(mine)
+        else:
+            await self.poll(key)
+            return
+        response = await self.call("upload", "POST", "/v1/documents", key,
+                                   files={"file": (path.name, path.read_bytes(), "application/pdf")})
+        if response is not None and response.status_code == 202:
+            accepted = response.json()
+            self.jobs.setdefault(accepted["job_id"], (key, accepted["document_id"]))
+
+    async def poll(self, key: str) -> None:
+        mine = [job for job, (owner, _) in self.jobs.items() if owner == key]
+        if not mine:
+            await self.call("healthz", "GET", "/healthz", key)
+            return
+        job_id = random.choice(mine)
+        response = await self.call("poll", "GET", f"/v1/jobs/{job_id}", key)
+        if response is not None and response.status_code == 200 and response.json()["state"] == "succeeded":
+            self.finished[self.jobs[job_id][1]] = (key, job_id)
+
+    async def export(self, key: str) -> None:
+        mine = [doc for doc, (owner, _) in self.finished.items() if owner == key]
+        if not mine:
+            await self.poll(key)
+            return
+        document = random.choice(mine)
+        kind = random.choice(["records?format=json", "records?format=csv", "records?format=xlsx", "findings",
+                              "tables"])
+        response = await self.call(f"export {kind.split('?')[0]}", "GET", f"/v1/documents/{document}/{kind}",
+                                   key)
+        if response is not None:
+            await response.aread()
+
+    async def client_loop(self, number: int) -> None:
+        key = self.keys[number % len(self.keys)]
+        rng = random.Random(number)
+        while time.monotonic() < self.deadline:
+            action = rng.random()
+            if action < 0.05:
+                await self.upload(key)
+            elif action < 0.55:
+                await self.poll(key)
+            else:
+                await self.export(key)
+            await asyncio.sleep(rng.uniform(0.05, 0.3))
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+async def sample_memory(pid: int, start: float, curve: list[dict[str, float]], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        workers = sum(rss_mb(child) for child in children(pid))
+        curve.append({"t_s": round(time.monotonic() - start, 1), "api_mb": round(rss_mb(pid), 1),
+                      "workers_mb": round(workers, 1)})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 5.0)
+
+
+async def wait_for_jobs(soak: Soak, timeout_s: float) -> dict[str, str]:
+    states: dict[str, str] = {}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for job_id, (key, _) in soak.jobs.items():
+            if states.get(job_id) in TERMINAL:
+                continue
+            response = await soak.client.get(f"/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {key}"})
+            states[job_id] = response.json().get("state", f"HTTP {response.status_code}")
+        if all(state in TERMINAL for state in states.values()) and len(states) == len(soak.jobs):
+            break
+        await asyncio.sleep(2)
+    return states
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FISCALOCR_")}
+    env |= {"FISCALOCR_DATA_DIR": str(data_dir), "FISCALOCR_DPI": str(svc_scans.DPI), "NO_PROXY": "*"}
+    log = (data_dir / "server.log").open("ab")
+    process = subprocess.Popen([sys.executable, "-c", "from service.cli import main; main()", "serve",
+                                "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    for _ in range(180):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2, trust_env=False).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.5)
+    raise SystemExit("soak: the server did not start")
+
+
+def create_keys(data_dir: Path, tenants: int) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FISCALOCR_")}
+    env["FISCALOCR_DATA_DIR"] = str(data_dir)
+    keys = []
+    for number in range(tenants):
+        command = [sys.executable, "-c", "from service.cli import main; main()", "keys", "create",
+                   "--tenant", f"soak-{number}"]
+        result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+                                timeout=120)
+        keys.append(result.stdout.strip().splitlines()[-1])
+    return keys
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    documents = [svc_scans.write_pdf(data_dir / f"doc-{i}.pdf", first_variant=i)
+                 for i in range(args.documents)]
+    keys = create_keys(data_dir, args.tenants)
+    port = free_port()
+    server = start_server(data_dir, port)
+    curve: list[dict[str, float]] = []
+    stop = asyncio.Event()
+    start = time.monotonic()
+    limits = httpx.Limits(max_connections=args.clients + 20, max_keepalive_connections=args.clients + 20)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, trust_env=False,
+                                     timeout=httpx.Timeout(120.0)) as client:
+            soak = Soak(client, keys, documents, args.new_upload_every, start + args.duration)
+            sampler = asyncio.create_task(sample_memory(server.pid, start, curve, stop))
+            await asyncio.gather(*(soak.client_loop(n) for n in range(args.clients)))
+            load_s = time.monotonic() - start
+            states = await wait_for_jobs(soak, args.drain_timeout)
+            stop.set()
+            await sampler
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+    log = (data_dir / "server.log").read_text(errors="replace")
+    return {
+        "clients": args.clients, "duration_s": round(load_s, 1), "requests": dict(soak.requests),
+        "errors": dict(soak.errors), "jobs_accepted": len(soak.jobs),
+        "job_states": dict(Counter(states.values())),
+        "jobs_lost": sum(1 for job in soak.jobs if states.get(job) not in TERMINAL),
+        "tracebacks_in_server_log": log.count("Traceback"), "memory_curve": curve,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=300.0, help="seconds of load")
+    parser.add_argument("--tenants", type=int, default=10)
+    parser.add_argument("--documents", type=int, default=40, help="distinct documents (each one new job)")
+    parser.add_argument("--new-upload-every", type=float, default=6.0, help="seconds between new documents")
+    parser.add_argument("--drain-timeout", type=float, default=900.0, help="wait for jobs after the load")
+    parser.add_argument("--out", type=Path, help="write the full result (with the memory curve) as JSON")
+    args = parser.parse_args(argv)
+    if not (1 <= args.clients <= MAX_CLIENTS and 0 < args.duration <= MAX_DURATION_S):
+        parser.error(f"--clients 1..{MAX_CLIENTS}, --duration up to {MAX_DURATION_S:.0f} s")
+    with tempfile.TemporaryDirectory(prefix="fiscalocr-soak-") as tmp:
+        result = asyncio.run(run(args, Path(tmp)))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    summary = {k: v for k, v in result.items() if k != "memory_curve"}
+    print(json.dumps(summary, indent=1, ensure_ascii=False))
+    for point in result["memory_curve"][:: max(1, len(result["memory_curve"]) // 30)]:
+        print(f"t={point['t_s']:6.1f}s api={point['api_mb']:7.1f} MB workers={point['workers_mb']:7.1f} MB")
+    failed = result["errors"] or result["jobs_lost"] or result["tracebacks_in_server_log"]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
