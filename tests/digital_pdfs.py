@@ -222,12 +222,12 @@ def _ruled_lines(page: Page) -> None:
         page.line(x1, y0, x1, y1)
 
 
-def ruled_table_pdf() -> bytes:
-    """The table drawn with stroked lines, text in a font with a Unicode map."""
+def ruled_table_pdf(replace: dict[str, str] | None = None) -> bytes:
+    """The table drawn with stroked lines, text in a font with a Unicode map (``replace``: misprints)."""
     page = Page()
     _heading(page)
     _ruled_lines(page)
-    _cell_texts(page)
+    _cell_texts(page, replace=replace)
     return pdf_bytes([page])
 
 

@@ -76,25 +76,38 @@ def list_records(*, document_id: str, principal: PrincipalDep, session: SessionD
     records = [ContractRecord.model_validate(r.data) for r in rows]
     if format == "json":
         return RecordList(records=records)
-    body, media_type = (exports.to_csv(records), "text/csv; charset=utf-8") if format == "csv" \
-        else (exports.to_xlsx(records, review_state(session, document.id, table_refs(session, document.id))),
-              XLSX_TYPE)
+    if format == "csv":
+        body, media_type = exports.to_csv(records), "text/csv; charset=utf-8"
+    else:
+        review = review_state(session, document.id, table_refs(session, document.id))
+        body, media_type = exports.to_xlsx(records, review, _findings(session, document.id)), XLSX_TYPE
     filename = f"{document.id}-records.{format}"
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/findings", response_model=FindingList)
-def list_findings(document_id: str, principal: PrincipalDep, session: SessionDep,
-                  severity: Annotated[Literal["error", "warning", "info"] | None, Query()] = None,
-                  ) -> FindingList:
-    document = tenant_document(session, principal, document_id)
-    require_results(document)
-    query = select(Finding).where(Finding.document_id == document.id)
+def _findings(session: Session, document_id: str, severity: str | None = None) -> list[ContractFinding]:
+    query = select(Finding).where(Finding.document_id == document_id)
     if severity is not None:
         query = query.where(Finding.severity == severity)
     rows = session.exec(query.order_by(col(Finding.position))).all()
-    return FindingList(findings=[ContractFinding.model_validate(f.data) for f in rows])
+    return [ContractFinding.model_validate(f.data) for f in rows]
+
+
+@router.get("/findings", response_model=FindingList, responses={
+    200: {"content": {"text/csv": {}},
+          "description": "JSON by default; CSV (page, box, cells, quote of each) with format=csv"}})
+def list_findings(document_id: str, principal: PrincipalDep, session: SessionDep,
+                  severity: Annotated[Literal["error", "warning", "info"] | None, Query()] = None,
+                  format: Annotated[Literal["json", "csv"], Query()] = "json",
+                  ) -> Response | FindingList:
+    document = tenant_document(session, principal, document_id)
+    require_results(document)
+    findings = _findings(session, document.id, severity)
+    if format == "json":
+        return FindingList(findings=findings)
+    return Response(exports.findings_csv(findings), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{document.id}-findings.csv"'})
 
 
 @router.get("/pages/{page_number}.png", response_class=Response,
