@@ -267,9 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--out", "-o", required=True,
                          help="output JSON file ('-' for stdout); a folder for several files or a folder")
     extract.add_argument("--engine", choices=["rapidocr", "tesseract"],
-                         help=f"OCR engine for pages read by OCR (default: FISCALOCR_ENGINE, else "
-                              f"{_default('engine')}; rapidocr reads Chinese cells better, tesseract is "
-                              "faster)")
+                         help=f"OCR engine (default: FISCALOCR_ENGINE, else {_default('engine')}; "
+                              "rapidocr reads Chinese cells better, tesseract is faster), for the pages "
+                              "read by OCR")
     extract.add_argument("--dpi", type=int, metavar="N",
                          help=f"resolution pages are rasterised at (default: FISCALOCR_DPI, else "
                               f"{_default('dpi')})")
