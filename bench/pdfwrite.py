@@ -41,7 +41,12 @@ def pdf_bytes(pages: list[ScanPage]) -> bytes:
             + b"\nendstream"
         )
         objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    return serialise(objects)
+
+
+def serialise(objects: list[bytes], version: str = "1.4") -> bytes:
+    """Numbered objects (1 is the catalog) with their cross-reference table and trailer."""
+    out = bytearray(f"%PDF-{version}\n".encode() + b"%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
