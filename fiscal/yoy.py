@@ -14,19 +14,16 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from fiscal.checks.wording import label_of, narrative_text, row_values
+from fiscal.checks.wording import CLAUSE_BREAK, NUM, STATED, label_of, narrative_text, row_values
 from fiscal.layout import analyse
 from fiscal.locate import locate
 from fiscal.pipeline import report_year
 from fiscal.rules import Context
 from ocr.contract import Extraction, Finding
 
-_NUM = r"(\d[\d,]*(?:\.\d+)?)"
-_CHANGE = re.compile(r"([\u4e00-\u9fff“”（）()]{2,30}?)(?:为|是)?\s*" + _NUM + r"\s*万元[，,]?\s*"
+_CHANGE = re.compile(r"([\u4e00-\u9fff“”（）()]{2,30}?)(?:为|是)?\s*" + NUM + r"\s*万元[，,]?\s*"
                      r"(?:比|较|与)(上年|20\d{2}年)度?(?:预算|决算)?数?\s*(?:相比)?[，,]?\s*"
-                     r"(增加|减少|持平)\s*(?:" + _NUM + r"\s*万元)?")
-_CLAUSE_BREAK = re.compile(r"[，。；：:,;、]")
-_STATED = re.compile(r"([\u4e00-\u9fff“”（）()]{2,30}?)(?:为|是)?\s*" + _NUM + r"\s*万元")
+                     r"(增加|减少|持平)\s*(?:" + NUM + r"\s*万元)?")
 _CARRIED = {"年初结转和结余": "年末结转和结余"}  # this year's opening = last year's closing
 _KEY_CHARS = 8  # a subject is matched on the last characters of its clause
 _TOLERANCE = Decimal("0.015")  # two printed roundings of 0.005 plus one unit
@@ -61,8 +58,8 @@ def _stated_by_subject(ctx: Context) -> dict[str, list[Decimal]]:
     """Clause key -> amounts the narrative states for it (财政拨款支出预算16497.86万元)."""
     text = narrative_text(ctx)
     found: dict[str, list[Decimal]] = {}
-    for match in _STATED.finditer(text):
-        clause = _CLAUSE_BREAK.split(text[max(0, match.start() - 40):match.start(2)])[-1]
+    for match in STATED.finditer(text):
+        clause = CLAUSE_BREAK.split(text[max(0, match.start() - 40):match.start(2)])[-1]
         found.setdefault(_key(clause), []).append(Decimal(match.group(2).replace(",", "")))
     return found
 
@@ -84,7 +81,7 @@ def change_checks(current: Context, previous: Context) -> list[YearCheck]:
     for match in _CHANGE.finditer(text):
         if match.group(3) not in ("上年", f"{previous.year}年"):
             continue
-        clause = _CLAUSE_BREAK.split(text[max(0, match.start() - 40):match.start(2)])[-1]
+        clause = CLAUSE_BREAK.split(text[max(0, match.start() - 40):match.start(2)])[-1]
         amount = Decimal(match.group(2).replace(",", ""))
         delta = Decimal(match.group(5).replace(",", "")) if match.group(5) else Decimal(0)
         implied = amount - delta if match.group(4) == "增加" else amount + delta

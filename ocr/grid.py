@@ -290,7 +290,9 @@ def _strokes_beside(ink: GrayImage, edge: tuple[int, int, int], band: int, *, ho
     return any(side.size and float((side > 0).mean()) > _STROKE_INK for side in sides)
 
 
-class _UnionFind:
+class UnionFind:
+    """Disjoint sets of 0..size-1 (merged cells, connected rules)."""
+
     def __init__(self, size: int) -> None:
         self.parent = list(range(size))
 
@@ -334,7 +336,7 @@ def _grid_edges(rows: list[int], cols: list[int], pieces: tuple[list[Segment], l
 
 
 def _owners(edges: list[_Edge], n_rows: int, n_cols: int) -> npt.NDArray[np.intp]:
-    uf = _UnionFind(n_rows * n_cols)
+    uf = UnionFind(n_rows * n_cols)
     for edge in edges:
         if not edge.boundary:
             uf.union(edge.a, edge.b)

@@ -29,7 +29,7 @@ from ocr.preprocess import enlarge_small_text, make_upright
 from ocr.rasterise import DocumentInfo, RasterPage, open_document, rasterise_page
 from ocr.source import OcrMode, SourceChoice, choose_source
 from ocr.textlayer import FloatBox, LayerPage, open_pdf, read_layer
-from ocr.textpage import TextPage, read_text_page
+from ocr.textpage import TextPage, read_text_page, text_fragments
 
 log = logging.getLogger(__name__)
 
@@ -244,9 +244,6 @@ def _with_picture_tables(tables: list[Table], pictured: list[Table], layer: Laye
     A pasted table's title, form and unit are usually typed above the picture: they come from
     the text layer's context when the picture itself did not show them.
     """
-    from ocr.context import attach_context
-    from ocr.textpage import text_fragments
-
     merged = sorted([*tables, *pictured], key=lambda t: (t.bbox[1], t.bbox[0]))
     outside = [g for g in choice.glyphs if not any(_holds(t.bbox, g.box) for t in merged)]
     context = attach_context(text_fragments(outside), [t.bbox for t in merged], layer.height_px)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ocr.grid import GridCell, TableGrid
+from ocr.grid import GridCell, TableGrid, UnionFind
 from ocr.textlayer import Rule
 
 # Rules closer than this (points) are one line: a double or thick rule, or a cell's border drawn twice.
@@ -112,21 +112,14 @@ def _tables(horizontal: list[_Line], vertical: list[_Line], tol: float) -> list[
     v = np.array([(line.pos, line.start, line.end) for line in vertical])
     touches = ((v[None, :, 0] >= h[:, None, 1] - tol) & (v[None, :, 0] <= h[:, None, 2] + tol)
                & (h[:, None, 0] >= v[None, :, 1] - tol) & (h[:, None, 0] <= v[None, :, 2] + tol))
-    parent = list(range(len(horizontal) + len(vertical)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = UnionFind(len(horizontal) + len(vertical))
     for hi, vi in zip(*np.nonzero(touches), strict=True):
-        parent[root(int(hi))] = root(len(horizontal) + int(vi))
+        sets.union(int(hi), len(horizontal) + int(vi))
     groups: dict[int, _LineGroup] = {}
     for index, line in enumerate(horizontal):
-        groups.setdefault(root(index), ([], []))[0].append(line)
+        groups.setdefault(sets.find(index), ([], []))[0].append(line)
     for index, line in enumerate(vertical):
-        groups.setdefault(root(len(horizontal) + index), ([], []))[1].append(line)
+        groups.setdefault(sets.find(len(horizontal) + index), ([], []))[1].append(line)
     return [group for group in groups.values() if group[0] and group[1]]
 
 
@@ -176,21 +169,14 @@ def _merge(rows: list[float], cols: list[float], h_on: list[list[_Line]],
            v_on: list[list[_Line]]) -> np.ndarray:
     """Owner label of every grid cell: cells joined across edges that no rule separates."""
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
-    parent = list(range(n_rows * n_cols))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = UnionFind(n_rows * n_cols)
     for r in range(n_rows):
         for c in range(n_cols):
             if c + 1 < n_cols and not _covered(v_on[c + 1], rows[r], rows[r + 1]):
-                parent[root(r * n_cols + c + 1)] = root(r * n_cols + c)
+                sets.union(r * n_cols + c + 1, r * n_cols + c)
             if r + 1 < n_rows and not _covered(h_on[r + 1], cols[c], cols[c + 1]):
-                parent[root((r + 1) * n_cols + c)] = root(r * n_cols + c)
-    return np.array([root(i) for i in range(n_rows * n_cols)]).reshape(n_rows, n_cols)
+                sets.union((r + 1) * n_cols + c, r * n_cols + c)
+    return np.array([sets.find(i) for i in range(n_rows * n_cols)]).reshape(n_rows, n_cols)
 
 
 def _cells(owner: np.ndarray, rows: list[float], cols: list[float]) -> list[GridCell]:

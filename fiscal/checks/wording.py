@@ -29,9 +29,9 @@ _MAX_HEADING = 40
 _LEADER = re.compile(r"[.．…·]{3,}\s*\d*$")
 _AS_OF = re.compile(r"截[至止]\s*(20\d{2})\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?")
 _SELF_COMPARE = re.compile(r"(?:比|较|同比|与)\s*(20\d{2})\s*年")
-_NUM = r"(\d[\d,]*(?:\.\d+)?)"
-_BUDGET_STATED = re.compile(r"预算(?:数)?(?:为|是)?\s*" + _NUM + r"\s*万元")
-_ACTUAL_STATED = re.compile(r"决算(?:数)?(?:为|是)?\s*" + _NUM + r"\s*万元")
+NUM = r"(\d[\d,]*(?:\.\d+)?)"
+_BUDGETSTATED = re.compile(r"预算(?:数)?(?:为|是)?\s*" + NUM + r"\s*万元")
+_ACTUALSTATED = re.compile(r"决算(?:数)?(?:为|是)?\s*" + NUM + r"\s*万元")
 _VERDICT = re.compile(r"决算数?\s*(大于|小于|高于|低于|等于)[^，。；]{0,4}?预算数?"
                       r"|决算数?\s*[同与][^，。；]{0,4}?预算数?\s*持平")
 _WINDOW = 160  # characters before a verdict in which its two amounts are stated
@@ -130,7 +130,7 @@ def _compare_rule(ctx: Context) -> Iterator[Finding]:
     text = narrative_text(ctx)
     for verdict in _VERDICT.finditer(text):
         window = text[max(0, verdict.start() - _WINDOW):verdict.start()]
-        budgets, actuals = list(_BUDGET_STATED.finditer(window)), list(_ACTUAL_STATED.finditer(window))
+        budgets, actuals = list(_BUDGETSTATED.finditer(window)), list(_ACTUALSTATED.finditer(window))
         if not budgets or not actuals:
             continue
         budget, actual = _amount(budgets[-1].group(1)), _amount(actuals[-1].group(1))
@@ -155,9 +155,9 @@ rule("N.COMPARE", "error", "比较词与金额", "comparison words against amoun
 
 # -- amounts the narrative restates -----------------------------------------------------------------
 
-_STATED = re.compile(r"([\u4e00-\u9fff（）()“”]{2,40}?)(?:为|是|共|达)?\s*" + _NUM + r"\s*万元")
+STATED = re.compile(r"([\u4e00-\u9fff（）()“”]{2,40}?)(?:为|是|共|达)?\s*" + NUM + r"\s*万元")
 _LEVEL_MARK = re.compile(r"[（(][类款项][)）]")
-_CLAUSE_BREAK = re.compile(r"[，。；：:,;、]")
+CLAUSE_BREAK = re.compile(r"[，。；：:,;、]")
 # Words that make an amount something other than the row's own value: a change, a plan, a share.
 _NOT_THE_VALUE = ("增加", "减少", "增长", "下降", "比", "较", "年初", "预算为", "上年", "占", "结转",
                   "调整", "追加")
@@ -210,8 +210,8 @@ def _restated_amount_rule(ctx: Context) -> Iterator[Finding]:
     rows = row_values(ctx)
     labels = sorted(rows, key=len, reverse=True)
     text = narrative_text(ctx)
-    for match in _STATED.finditer(text):
-        clause = _CLAUSE_BREAK.split(text[max(0, match.start() - 40):match.start(2)])[-1]
+    for match in STATED.finditer(text):
+        clause = CLAUSE_BREAK.split(text[max(0, match.start() - 40):match.start(2)])[-1]
         if any(word in clause for word in _NOT_THE_VALUE):
             continue
         label = label_of(clause, labels)
