@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 
 from fiscal.amounts import clean
+from fiscal.findings import FindingKind
 from fiscal.kinds import kind_from_title
 from fiscal.layout import analyse
 from fiscal.screen import MAX_AREA, MAX_ROWS
 from ocr.contract import Cell, Finding, Table
 
 log = logging.getLogger(__name__)
+JOINED = FindingKind("T.JOIN", "info", "续表合并", "continuation joined",
+                     "the first table of a page against the table the page before ends with: an explicit "
+                     "link, or no other title, the same columns and kind, no new 合计 on top: joined")
 
 
 def _same_title(a: Table, b: Table) -> bool:
@@ -98,14 +102,8 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding],
             current = merge(current, nxt)
             position, last_page = tables.index(nxt) + 1, nxt.page
             findings.append(
-                Finding(
-                    rule="T.JOIN",
-                    severity="info",
-                    table=current.id,
-                    form=current.form,
-                    message=f"续表{nxt.id}（第{nxt.page}页）已并入{current.id}",
-                    message_en=f"continuation {nxt.id} joined ({how})",
-                )
+                JOINED.finding(f"续表{nxt.id}（第{nxt.page}页）已并入{current.id}",
+                               f"continuation {nxt.id} joined ({how})", table=current.id, form=current.form)
             )
         out.append(current)
     return out, findings, parts

@@ -7,9 +7,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from fiscal import checks  # noqa: F401  (registers the rules)
+from fiscal import checks
 from fiscal.checks.wording import heading_text
 from fiscal.continuation import RowPages, join_continuations
+from fiscal.findings import INTERNAL, FindingKind
 from fiscal.layout import Sheet, analyse
 from fiscal.locate import locate
 from fiscal.records import sheet_records
@@ -22,6 +23,9 @@ from ocr.contract import Cell, Extraction, Finding, Record, Table
 log = logging.getLogger(__name__)
 _YEAR_RE = re.compile(r"(20\d{2})\s*年度?")
 _TITLE_READ = 200  # characters of a title read for the year
+REPAIR = FindingKind("R.OCR", "info", "疑似识别错误", "likely misread amount",
+                     "a failing identity against single-character OCR confusions of its cells: the one "
+                     "reading that makes every identity the cell is in hold")
 _HEADING_CHARS = 40  # a narrative line this short that names a 预算/决算 is a heading or contents line
 
 
@@ -62,14 +66,8 @@ def _analyse_all(tables: list[Table]) -> tuple[list[Sheet], list[Finding]]:
         except Exception as exc:  # one unreadable table must not sink the document
             log.exception("table %s could not be read", table.id)
             findings.append(
-                Finding(
-                    rule="internal",
-                    severity="warning",
-                    table=table.id,
-                    form=table.form,
-                    message=f"表格无法解析：{type(exc).__name__}",
-                    message_en=f"table could not be read: {exc}",
-                )
+                INTERNAL.finding(f"表格无法解析：{type(exc).__name__}", f"table could not be read: {exc}",
+                                 table=table.id, form=table.form)
             )
     return sheets, findings
 
@@ -80,7 +78,7 @@ def validate(tables: list[Table], narrative: list[str] | None = None) -> Validat
     joined, findings, row_pages = join_continuations(screened.tables)
     sheets, problems = _analyse_all(joined)
     ctx = Context(sheets, narrative, report_year(joined, narrative))
-    rule_findings, outcomes = run_rules(ctx)
+    rule_findings, outcomes = run_rules(ctx, checks.RULES)
     records = [record for sheet in sheets for record in sheet_records(sheet)]
     all_findings = [*screened.findings, *findings, *problems, *rule_findings]
     return Validation([*joined, *screened.refused], sheets, records, all_findings, outcomes, row_pages)
@@ -125,13 +123,11 @@ def enrich(extraction: Extraction, policy: RepairPolicy | RepairOptions = Repair
             if applied:
                 tables = _apply(tables, correction.table, correction.cell, correction.proposed)
             repairs.append(
-                Finding(
-                    rule="R.OCR",
-                    severity="info",
+                REPAIR.finding(
+                    f"疑似识别错误：“{correction.original}”应为“{correction.proposed}”",
+                    "likely OCR confusion; identities prove the proposed value",
                     table=correction.table,
                     cells=[correction.cell],
-                    message=f"疑似识别错误：“{correction.original}”应为“{correction.proposed}”",
-                    message_en="likely OCR confusion; identities prove the proposed value",
                     expected=correction.proposed,
                     actual=correction.original,
                     correction=correction.model_copy(update={"applied": applied}),

@@ -69,7 +69,7 @@ def _holds(outcome: Outcome, key: tuple[str, int, int], value: Decimal) -> bool:
 
 def propose(outcomes: list[Outcome], options: RepairOptions) -> list[tuple[Amount, Correction]]:
     """One correction per failing cluster whose only low-confidence cell has a unique proven fix."""
-    outcomes = [o for o in outcomes if o.equation.severity == "error"]
+    outcomes = [o for o in outcomes if o.severity == "error"]
     failing = [o for o in outcomes if o.status in ("fail", "invalid")]
     proposals: dict[tuple[str, int, int], tuple[Amount, Correction]] = {}
     for outcome in failing:

@@ -9,18 +9,17 @@ becomes an ``internal`` finding and is logged, the others still run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Literal
 
 from fiscal.amounts import AmountKind, fmt
+from fiscal.findings import INTERNAL, FindingKind, Severity
 from fiscal.layout import Amount, Line, Sheet
 from ocr.contract import Finding
 
 log = logging.getLogger(__name__)
 
-Severity = Literal["error", "warning", "info"]
 HALF = Decimal("0.5")
 
 
@@ -35,7 +34,6 @@ class Equation:
     relation: str = "="  # "=" or "<=" (total ≤ Σ parts)
     message: str = ""
     message_en: str = ""
-    severity: Severity = "error"
 
     def terms(self) -> list[Amount]:
         return [self.total, *self.parts]
@@ -49,6 +47,7 @@ class Outcome:
     actual: Decimal | None
     difference: Decimal | None
     tolerance: Decimal
+    severity: Severity = "error"  # the declared severity of the equation's finding id
 
 
 def value_of(amount: Amount) -> Decimal | None:
@@ -110,30 +109,30 @@ CheckFn = Callable[[Context], Iterable["Equation | Finding"]]
 
 
 @dataclass(frozen=True)
-class RuleSpec:
-    id: str
-    severity: Severity
-    title: str
-    title_en: str
+class Rule:
+    """A check and the finding ids it may emit; ``run_rules`` refuses any other id."""
+
+    name: str
     check: CheckFn
+    emits: tuple[FindingKind, ...]
+
+    def kind(self, finding_id: str) -> FindingKind:
+        for declared in self.emits:
+            if declared.id == finding_id:
+                return declared
+        raise UndeclaredFindingError(f"rule {self.name} emitted {finding_id!r}, which it does not declare")
 
 
-REGISTRY: list[RuleSpec] = []
+class UndeclaredFindingError(LookupError):
+    """A rule emitted a finding id it does not declare (a programming error, reported as 'internal')."""
 
-
-def rule(rule_id: str, severity: Severity, title: str, title_en: str) -> Callable[[CheckFn], CheckFn]:
-    def register(fn: CheckFn) -> CheckFn:
-        REGISTRY.append(RuleSpec(rule_id, severity, title, title_en, fn))
-        return fn
-
-    return register
 
 
 def sheet_forms(ctx: Context) -> dict[str, str | None]:
     return {s.id: s.table.form or s.kind.label for s in ctx.sheets}
 
 
-def findings_for(outcome: Outcome, forms: dict[str, str | None]) -> list[Finding]:
+def findings_for(outcome: Outcome, forms: dict[str, str | None], kind: FindingKind) -> list[Finding]:
     """One finding per table the equation touches, each with that table's own cells."""
     eq = outcome.equation
     if outcome.status == "pass":
@@ -144,7 +143,7 @@ def findings_for(outcome: Outcome, forms: dict[str, str | None]) -> list[Finding
     elif outcome.status == "rounding":
         severity, note, note_en = "info", "尾数误差（rounding）", "within the rounding envelope (rounding)"
     else:
-        severity, note, note_en = eq.severity, "不平衡", "does not hold"
+        severity, note, note_en = kind.severity, "不平衡", "does not hold"
     by_table: dict[str, list[tuple[int, int]]] = {}
     for amount in eq.terms():
         if amount.col >= 0:
@@ -152,11 +151,10 @@ def findings_for(outcome: Outcome, forms: dict[str, str | None]) -> list[Finding
     out = []
     for table_id, cells in by_table.items():
         out.append(
-            Finding(
-                rule=eq.rule,
+            kind.finding(
+                f"{eq.message}：{note}",
+                f"{eq.message_en}: {note_en}",
                 severity=severity,
-                message=f"{eq.message}：{note}",
-                message_en=f"{eq.message_en}: {note_en}",
                 table=table_id,
                 form=forms.get(table_id),
                 cells=list(dict.fromkeys(cells)),
@@ -173,31 +171,25 @@ def line_amounts(line: Line) -> list[Amount]:
     return line.amounts
 
 
-def run_rules(ctx: Context, only: set[str] | None = None) -> tuple[list[Finding], list[Outcome]]:
+def run_rules(ctx: Context, rules: Sequence[Rule]) -> tuple[list[Finding], list[Outcome]]:
     forms = sheet_forms(ctx)
     findings: list[Finding] = []
     outcomes: list[Outcome] = []
-    for spec in REGISTRY:
-        if only is not None and spec.id not in only:
-            continue
+    for spec in rules:
         try:
             for item in spec.check(ctx):
                 if isinstance(item, Equation):
-                    outcome = evaluate(item)
+                    kind = spec.kind(item.rule)
+                    outcome = replace(evaluate(item), severity=kind.severity)
                     outcomes.append(outcome)
-                    findings.extend(findings_for(outcome, forms))
+                    findings.extend(findings_for(outcome, forms, kind))
                 else:
+                    spec.kind(item.rule)
                     findings.append(item)
         except Exception as exc:  # a broken rule must not hide the others
-            log.exception("rule %s failed", spec.id)
-            findings.append(
-                Finding(
-                    rule="internal",
-                    severity="warning",
-                    message=f"规则 {spec.id} 执行异常：{type(exc).__name__}",
-                    message_en=f"rule {spec.id} raised {type(exc).__name__}: {exc}",
-                )
-            )
+            log.exception("rule %s failed", spec.name)
+            findings.append(INTERNAL.finding(f"规则 {spec.name} 执行异常：{type(exc).__name__}",
+                                             f"rule {spec.name} raised {type(exc).__name__}: {exc}"))
     return _dedupe(findings), outcomes
 
 

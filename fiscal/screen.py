@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from fiscal.findings import FindingKind
 from ocr.contract import Cell, Finding, Severity, Table
 
 # A real disclosure table, even joined over many pages, has < 500 rows and < 40 columns.
@@ -21,6 +22,14 @@ MAX_COLS = 200
 MAX_AREA = 100_000  # grid positions: every pass over the grid is bounded by this
 MAX_TEXT = 2000  # characters of one cell the analysis reads; longer text is garbage for a table
 _SHOWN = 40  # characters of a bad cell's text quoted in a finding
+
+OVERSIZE = FindingKind("T.SIZE", "error", "表格尺寸超限", "table too large",
+                       f"a table's declared and cell-derived size against {MAX_ROWS} rows, "
+                       f"{MAX_COLS} columns and {MAX_AREA} grid positions (such a table is not analysed)")
+CELL_PLACEMENT = FindingKind("T.CELL", "warning", "单元格位置", "cell placement",
+                             "each cell against the grid: outside it, duplicated, under a merged cell, "
+                             "a span overlapping others, text longer than the analysis reads "
+                             "(error when text is lost)")
 
 
 @dataclass
@@ -36,7 +45,7 @@ def screen(tables: Iterable[Table]) -> Screened:
         size = _size_problem(table)
         if size:
             out.refused.append(table)
-            out.findings.append(_finding(table, "T.SIZE", "error", *size))
+            out.findings.append(_finding(table, OVERSIZE, "error", *size))
             continue
         fixed, findings = _consistent(table)
         out.tables.append(fixed)
@@ -101,7 +110,7 @@ def _consistent(table: Table) -> tuple[Table, list[Finding]]:
         cell = table.cells[index]
         problem = _placement_problem(table, placement, kept, cell)
         if problem:
-            findings.append(_finding(table, "T.CELL", *problem, cell=cell))
+            findings.append(_finding(table, CELL_PLACEMENT, *problem, cell=cell))
             continue
         height, width = placement.place(index, cell)
         if (height, width) != (cell.row_span, cell.col_span):
@@ -146,7 +155,7 @@ def _placement_problem(
 def _span_finding(table: Table, cell: Cell, height: int, width: int) -> Finding:
     return _finding(
         table,
-        "T.CELL",
+        CELL_PLACEMENT,
         "warning",
         f"单元格({cell.row},{cell.col})跨度{cell.row_span}×{cell.col_span}无效或与其他单元格重叠，"
         f"按{height}×{width}读取",
@@ -159,7 +168,7 @@ def _span_finding(table: Table, cell: Cell, height: int, width: int) -> Finding:
 def _long_text_finding(table: Table, cell: Cell) -> Finding:
     return _finding(
         table,
-        "T.CELL",
+        CELL_PLACEMENT,
         "warning",
         f"单元格({cell.row},{cell.col})文字长达{len(cell.text)}字，只读取前{MAX_TEXT}字",
         f"cell ({cell.row},{cell.col}) holds {len(cell.text)} characters; only the first {MAX_TEXT} are read",
@@ -168,15 +177,15 @@ def _long_text_finding(table: Table, cell: Cell) -> Finding:
 
 
 def _finding(  # noqa: PLR0917  (message helper, positional like Finding's own order)
-    table: Table, rule_id: str, severity: Severity, message: str, message_en: str, cell: Cell | None = None
+    table: Table, kind: FindingKind, severity: Severity, message: str, message_en: str,
+    cell: Cell | None = None,
 ) -> Finding:
-    return Finding(
-        rule=rule_id,
+    return kind.finding(
+        message,
+        message_en,
         severity=severity,
         table=table.id,
         form=table.form[:_SHOWN] if table.form else None,
-        message=message,
-        message_en=message_en,
         cells=[(cell.row, cell.col)] if cell is not None else [],
         actual=cell.text[:_SHOWN] if cell is not None and cell.text else None,
     )

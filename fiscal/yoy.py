@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fiscal.checks.narrative import PRIOR
 from fiscal.checks.wording import CLAUSE_BREAK, NUM, STATED, label_of, narrative_text, row_values
 from fiscal.layout import analyse
 from fiscal.locate import locate
@@ -119,12 +120,12 @@ def compare_years(current: Extraction, previous: Extraction) -> tuple[list[Findi
     now, before = _context(current), _context(previous)
     checks = [*change_checks(now, before), *carried_checks(now, before)]
     findings = [
-        Finding(rule="N.PRIOR", severity="error",
-                message=f"“{check.stated}”：按此推算{before.year}年为{check.implied_prior}万元，"
-                        f"{before.year}年报告中“{check.subject}”为"
-                        f"{'、'.join(str(v) for v in check.prior_values[:4])}万元",
-                message_en=f"implied {before.year} figure {check.implied_prior} is not in last year's report",
-                expected=str(check.prior_values[0]), actual=str(check.implied_prior))
+        PRIOR.finding(
+            f"“{check.stated}”：按此推算{before.year}年为{check.implied_prior}万元，"
+            f"{before.year}年报告中“{check.subject}”为"
+            f"{'、'.join(str(v) for v in check.prior_values[:4])}万元",
+            f"implied {before.year} figure {check.implied_prior} is not in last year's report",
+            expected=str(check.prior_values[0]), actual=str(check.implied_prior))
         for check in checks if not check.agrees
     ]
     return locate(findings, [], {}, current.pages), checks

@@ -1,5 +1,16 @@
-"""Rule modules; importing this package registers every rule in fiscal.rules.REGISTRY."""
+"""The rule modules and ``RULES``, every rule in the order it runs (the order findings are listed in)."""
 
 from fiscal.checks import completeness, cross, narrative, perf, structure, tables, wording
+from fiscal.rules import Rule
 
-__all__ = ["completeness", "cross", "narrative", "perf", "structure", "tables", "wording"]
+RULES: tuple[Rule, ...] = (
+    *completeness.RULES,
+    *tables.RULES,
+    *cross.RULES,
+    *perf.RULES,
+    *narrative.RULES,
+    *structure.RULES,
+    *wording.RULES,
+)
+
+__all__ = ["RULES", "completeness", "cross", "narrative", "perf", "structure", "tables", "wording"]

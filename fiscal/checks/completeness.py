@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fiscal.findings import FindingKind
 from fiscal.kinds import KINDS
-from fiscal.rules import Context, rule
+from fiscal.rules import Context, Rule
 from ocr.contract import Finding
 
 # Kinds of which a report needs one (budgets print the general-budget expenditure by function or,
@@ -42,9 +43,10 @@ def _missing_rule(ctx: Context) -> Iterator[Finding]:
     for choices in _REQUIRED.get(family, ()):
         if present.isdisjoint(choices):
             label = _LABELS.get(choices[0], choices[0])
-            yield Finding(rule="N.MISSING", severity="error",
-                          message=f"报告缺少“{label}”（{'决算' if family == 'final' else '预算'}公开必备表）",
-                          message_en=f"required table missing: {choices[0]}", actual=choices[0])
+            yield MISSING.finding(f"报告缺少“{label}”（{'决算' if family == 'final' else '预算'}公开必备表）",
+                                  f"required table missing: {choices[0]}", actual=choices[0])
 
 
-rule("N.MISSING", "error", "必备表缺失", "required tables missing")(_missing_rule)
+MISSING = FindingKind("N.MISSING", "error", "必备表缺失", "required tables missing",
+                      "the tables of a whole report against the national layout's required tables")
+RULES = (Rule("N.MISSING", _missing_rule, (MISSING,)),)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fiscal.checks.tables import coded_lines, keyed, total_line
+from fiscal.findings import FindingKind, Severity, merge_kinds
 from fiscal.layout import Amount, Line, Sheet
-from fiscal.rules import Context, Equation, Severity, rule
+from fiscal.rules import Context, Equation, Rule
 from ocr.contract import Finding
 
 # A selector names one amount: (kind, row, field); row = 'total' (合计 row), 'key:<k>' (summary row, any
@@ -382,7 +383,7 @@ def select(sheet: Sheet, row: str, field_id: str) -> Amount | None:
 
 
 def _cross_rule(ctx: Context) -> Iterator[Equation]:
-    for rid, severity, relation, left, rights, zh, en in CROSS_RULES:
+    for rid, _severity, relation, left, rights, zh, en in CROSS_RULES:
         left_sheet = ctx.first(left[0])
         right_sheets = [ctx.first(r[0]) for r in rights]
         if left_sheet is None or all(s is None for s in right_sheets):
@@ -392,7 +393,7 @@ def _cross_rule(ctx: Context) -> Iterator[Equation]:
         present = [p for p in parts if p is not None]
         if total is None or not present or (relation == "=" and len(present) != len(parts)):
             continue
-        yield Equation(rid, total, present, relation=relation, message=zh, message_en=en, severity=severity)
+        yield Equation(rid, total, present, relation=relation, message=zh, message_en=en)
 
 
 def _class_lines_rule(ctx: Context) -> Iterator[Equation]:
@@ -457,7 +458,6 @@ def _subset_rule(ctx: Context) -> Iterator[Equation]:
                         a,
                         [b],
                         relation="<=",
-                        severity="warning",
                         message=f"{line.code}一般公共预算部分不应超过全部支出",
                         message_en=f"{line.code}: general-public part <= all funds",
                     )
@@ -475,9 +475,7 @@ def _empty_tables_rule(ctx: Context) -> Iterator[Finding]:
             continue
         has_money = any(a.value for ln in sheet.lines for a in ln.amounts)
         if bool(amount.value) != has_money:
-            yield Finding(
-                rule="X13",
-                severity="error",
+            yield EMPTY_CONSISTENT.finding(
                 table=sheet.id,
                 form=sheet.table.form,
                 message=f"表01{name}收入与{sheet.kind.label}是否为空不一致",
@@ -486,7 +484,34 @@ def _empty_tables_rule(ctx: Context) -> Iterator[Finding]:
             )
 
 
-rule("CROSS", "error", "表间勾稽", "cross-table identities")(_cross_rule)
-rule("X4", "error", "功能类支出表间一致", "class lines across tables")(_class_lines_rule)
-rule("X10", "warning", "一般公共预算为子集", "general-public subset")(_subset_rule)
-rule("X13", "error", "空表与总表一致", "empty tables consistent")(_empty_tables_rule)
+def _place(term: tuple[str, str, str]) -> str:
+    kind, row, field_id = term
+    return f"{kind} {row.removeprefix('key:')}.{field_id}"
+
+
+def _cross_kinds() -> list[FindingKind]:
+    return [FindingKind(rid, severity, zh, en, f"{_place(left)} {'≤' if relation == '<=' else '='} "
+                        + " + ".join(_place(r) for r in rights))
+            for rid, severity, relation, left, rights, zh, en in CROSS_RULES]
+
+
+def _class_line(rid: str, summary: str, coded: str) -> FindingKind:
+    return FindingKind(rid, "error", "功能类支出表间一致", "class lines across tables",
+                       f"each class line of {summary} = that class's row (or Σ its items) in {coded}")
+
+
+def _subset(rid: str, small: str, big: str) -> FindingKind:
+    return FindingKind(rid, "warning", "一般公共预算为子集", "general-public subset",
+                       f"each coded row of {small} ≤ the same code in {big} (total, basic, project)")
+
+
+EMPTY_CONSISTENT = FindingKind("X13", "error", "空表与总表一致", "empty tables consistent",
+                               f"{_F1} government-fund and state-capital income rows against whether "
+                               f"{_F7} and {_F8} hold any amount")
+RULES = (
+    Rule("CROSS", _cross_rule, merge_kinds(_cross_kinds())),
+    Rule("X4", _class_lines_rule, (_class_line("X4", _F1, _F3), _class_line("X6", _F4, _F5),
+                                   _class_line("B3.4", _B1, _B3), _class_line("B4.10", _B4, _B5))),
+    Rule("X10", _subset_rule, (_subset("X10", _F5, _F3), _subset("B5.4", _B5, _B3))),
+    Rule("X13", _empty_tables_rule, (EMPTY_CONSISTENT,)),
+)

@@ -12,9 +12,10 @@ from fiscal import codes
 from fiscal.checks.cross import select
 from fiscal.checks.perf import fund_rows, share_verdict
 from fiscal.checks.tables import coded_lines
+from fiscal.findings import FindingKind, Severity
 from fiscal.kinds import kind_from_title
 from fiscal.layout import Amount, Line
-from fiscal.rules import Context, rule
+from fiscal.rules import Context, Rule
 from ocr.contract import Finding
 
 # bounded: a printed amount is < 20 characters, and unbounded runs make every pattern quadratic
@@ -67,6 +68,35 @@ class Section:
     text: str
 
 
+
+YEAR = FindingKind("N.YEAR", "error", "年份", "year tokens",
+                   "a sentence that opens with another year than the report's and states an amount "
+                   "(comparisons with that year excepted)")
+UNIT = FindingKind("N.UNIT", "error", "金额单位", "unit slips",
+                   "the units of stated amounts: a garbled order (万元 … 元), an amount in 元 where "
+                   "the tables print 万元")
+SHARE = FindingKind("N.SHARE", "error", "占比", "shares",
+                    "a stated percentage against stated part / whole "
+                    "(warning when off by less than one point)")
+CHANGE = FindingKind("N.CHANGE", "error", "增减变动", "year-on-year changes",
+                     "a stated increase or decrease and its rate against the two stated amounts")
+PRIOR = FindingKind("N.PRIOR", "error", "上年数", "previous year's figures",
+                    "the previous-year amount a stated change implies against the prior-year column "
+                    "of the performance table (or the previous year's report, fiscal.yoy)")
+RESTATE = FindingKind("N.RESTATE", "error", "说明与表一致", "restated figures",
+                      "each amount the narrative restates against its cell in the tables")
+ITEM = FindingKind("N.ITEM", "error", "具体支出项目", "per-item triples",
+                   "each 类/款/项 item the narrative explains: its names against the classification, its "
+                   "rate against actual / budget, its amount against 表05")
+LISTED_SUM = FindingKind("N.SUM", "error", "明细合计", "listed items add up",
+                         "amounts listed in one sentence against the total that sentence "
+                         "(or the table) states")
+GRAND_TOTAL = FindingKind("N.TOTAL", "info", "收支总计", "grand totals",
+                          "without 表01: the stated 收、支总计 against the stated 收入合计 and 支出合计")
+CONTENTS = FindingKind("N.TOC", "error", "目录与表格", "tables listed but missing",
+                       "the tables the contents page lists against the tables found in the report")
+
+
 def sections(narrative: list[str]) -> list[Section]:
     out = [Section("", "")]
     for line in narrative:
@@ -108,19 +138,18 @@ def _dec(text: str) -> Decimal:
 
 
 def _finding(  # noqa: PLR0917  (message helper: positional like Finding's own order)
-    rule_id: str,
-    severity: str,
+    kind: FindingKind,
+    severity: Severity,
     zh: str,
     en: str,
     amount: Amount | None = None,
     expected: Decimal | str | None = None,
     actual: Decimal | str | None = None,
 ) -> Finding:
-    return Finding(
-        rule=rule_id,
+    return kind.finding(
+        zh,
+        en,
         severity=severity,
-        message=zh,
-        message_en=en,
         table=amount.table if amount else None,
         cells=[amount.cell] if amount else [],
         expected=None if expected is None else str(expected),
@@ -136,17 +165,17 @@ def _grade(stated: Decimal, actual: Decimal, n_terms: int = 1) -> str:
 
 
 def _restated(
-    rule_id: str, stated: Decimal, amount: Amount | None, what: str, n_terms: int = 1
+    kind: FindingKind, stated: Decimal, amount: Amount | None, what: str, n_terms: int = 1
 ) -> Iterator[Finding]:
     if amount is None or amount.value is None:
         return
     status = _grade(stated, amount.value, n_terms)
     if status == "pass":
         return
-    severity = "info" if status == "rounding" else "error"
+    severity: Severity = "info" if status == "rounding" else "error"
     note = "尾数误差（rounding）" if status == "rounding" else "不一致"
     yield _finding(
-        rule_id,
+        kind,
         severity,
         f"说明中“{what}”{stated}万元与表中{amount.value}万元{note}",
         f"narrative {what} {stated} vs table {amount.value}",
@@ -184,7 +213,7 @@ def _year_rule(ctx: Context) -> Iterator[Finding]:
                 and not _compares_with_report_year(sentence, int(match.group(1)), ctx.year)
             ):
                 yield _finding(
-                    "N.YEAR",
+                    YEAR,
                     "error",
                     f"年份错误：“{sentence[:30]}…”中{match.group(1)}年应为{ctx.year}年",
                     f"wrong year {match.group(1)} (report year {ctx.year})",
@@ -198,7 +227,7 @@ def _unit_rule(ctx: Context) -> Iterator[Finding]:
     for section in sections(ctx.narrative):
         for match in _GARBLED_UNIT_RE.finditer(section.text):
             yield _finding(
-                "N.UNIT",
+                UNIT,
                 "error",
                 f"金额单位错乱：“{match.group(0)}”（应为{match.group(1)}万元）",
                 "garbled unit order (万元 … 元)",
@@ -215,7 +244,7 @@ def _unit_rule(ctx: Context) -> Iterator[Finding]:
                 continue
             if _dec(match.group(1)) in table_amounts and not section.text[start - 2 : start].endswith("万元"):
                 yield _finding(
-                    "N.UNIT",
+                    UNIT,
                     "error",
                     f"金额单位疑误：“{match.group(0)}”应为万元",
                     "amount written with 元 where the tables use 万元",
@@ -283,7 +312,7 @@ def _share_rule(ctx: Context) -> Iterator[Finding]:
                 continue
             severity, exact = min((v for v in verdicts if v), key=lambda v: abs(v[1] - Decimal(shown)))
             yield _finding(
-                "N.SHARE",
+                SHARE,
                 severity,
                 f"“{match.group(0)}”占比有误，按金额应为{exact:.2f}%",
                 f"share {shown}% should be {exact:.2f}%",
@@ -306,7 +335,7 @@ def _change_rule(ctx: Context) -> Iterator[Finding]:
             x, d = _dec(value), _dec(delta)
             prior = x - d if direction == "增加" else x + d
             if d == 0 and shown and Decimal(shown) != 0:
-                yield _finding("N.CHANGE", "error", f"“{match.group(0)[:60]}”：增减0万元，变动率却为{shown}%",
+                yield _finding(CHANGE, "error", f"“{match.group(0)[:60]}”：增减0万元，变动率却为{shown}%",
                                f"no change in amount but a change rate of {shown}%",
                                expected="0", actual=shown)
             if prior <= 0 or d == 0:
@@ -315,7 +344,7 @@ def _change_rule(ctx: Context) -> Iterator[Finding]:
             if verdict is not None:
                 _severity, exact = verdict
                 yield _finding(
-                    "N.CHANGE",
+                    CHANGE,
                     "error",
                     f"“{match.group(0)[:60]}”：增减{d}万元对应{exact:.2f}%，不是{shown}%（上年基数{prior}）",
                     f"change rate {shown}% should be {exact:.2f}%",
@@ -360,7 +389,7 @@ def _prior_check(text: str, prior: Decimal, priors: dict[str, Amount]) -> Iterat
             status = _grade(prior, amount.value, 2)
             if status != "pass":
                 yield _finding(
-                    "N.PRIOR",
+                    PRIOR,
                     "info" if status == "rounding" else "warning",
                     f"说明隐含的上年数{prior}万元与绩效目标表上年“{label}”{amount.value}万元不一致"
                     + ("（尾数误差 rounding）" if status == "rounding" else ""),
@@ -382,7 +411,7 @@ def _restatement_rule(ctx: Context) -> Iterator[Finding]:
                 continue
             for match in re.finditer(word + r"[^0-9，。；、增减]{0,8}?" + _NUM + r"\s*万元", text):
                 yield from _restated(
-                    "N.RESTATE",
+                    RESTATE,
                     _dec(match.group(1)),
                     select(sheet, target[1], target[2]),
                     word.replace("\\", ""),
@@ -441,7 +470,7 @@ def _class_restatements(ctx: Context, section: Section, final: bool) -> Iterator
             total = sum((a.value or Decimal(0) for a in amount), Decimal(0))
             if _grade(stated, total, n_terms) == "fail":
                 yield _finding(
-                    "N.RESTATE",
+                    RESTATE,
                     "error",
                     f"说明中类{code}“{match.group(1)}支出”{stated}万元与"
                     f"{sheet.kind.label}合计{total}万元不一致",
@@ -451,7 +480,7 @@ def _class_restatements(ctx: Context, section: Section, final: bool) -> Iterator
                     stated,
                 )
             continue
-        yield from _restated("N.RESTATE", stated, amount, f"{match.group(1)}支出")
+        yield from _restated(RESTATE, stated, amount, f"{match.group(1)}支出")
 
 
 def _class_amount(sheet: object, code: str, fid: str) -> Amount | list[Amount] | None:
@@ -483,7 +512,7 @@ def _items_rule(ctx: Context) -> Iterator[Finding]:
             cls, kuan, xiang = (re.sub(r"^.*?(\d+[.、]|^)", "", n) for n in names)
             if budget and share_verdict(actual, budget, shown) is not None:
                 yield _finding(
-                    "N.ITEM",
+                    ITEM,
                     "error",
                     f"“{xiang}”完成率{shown}%与{actual}/{budget}不符",
                     "completion rate inconsistent",
@@ -497,7 +526,7 @@ def _items_rule(ctx: Context) -> Iterator[Finding]:
 def _item_against_dictionary(cls: str, kuan: str, xiang: str) -> Iterator[Finding]:
     if "和" in xiang and len(xiang) > 12:
         yield _finding(
-            "N.ITEM",
+            ITEM,
             "error",
             f"说明将两个项级科目合并为一项：“{xiang}”",
             "two items merged into one",
@@ -510,7 +539,7 @@ def _item_against_dictionary(cls: str, kuan: str, xiang: str) -> Iterator[Findin
     kuans = func.by_name(kuan)
     if not any(k.code.startswith(class_code) for k in kuans):
         yield _finding(
-            "N.ITEM",
+            ITEM,
             "error",
             f"款级科目名称“{kuan}”不属于类{class_code}（分类表中无此款）",
             f"section name {kuan!r} is not a 款 of {class_code}",
@@ -526,7 +555,7 @@ def _item_against_table(rows: list[Line], kuan: str, xiang: str, actual: Decimal
         amount = named[0].get("total")
         if amount is not None and amount.value is not None and _grade(actual, amount.value) == "fail":
             yield _finding(
-                "N.ITEM",
+                ITEM,
                 "error",
                 f"“{xiang}”支出决算{actual}万元与表05中{amount.value}万元不一致",
                 f"item {xiang}: narrative {actual} vs T05 {amount.value}",
@@ -539,7 +568,7 @@ def _item_against_table(rows: list[Line], kuan: str, xiang: str, actual: Decimal
     hint = f"；表中金额相同的行为“{same_amount[0].name}”" if same_amount else ""
     target = same_amount[0].get("total") if same_amount else None
     yield _finding(
-        "N.ITEM",
+        ITEM,
         "error",
         f"说明中的项级科目“{xiang}”不在表05中{hint}",
         f"item {xiang!r} named in the narrative is not in T05",
@@ -560,7 +589,7 @@ def _personnel_items_rule(ctx: Context) -> Iterator[Finding]:
             status = _grade(stated, total, len(items))
             if status != "pass":
                 yield _finding(
-                    "N.SUM",
+                    LISTED_SUM,
                     "info" if status == "rounding" else "error",
                     f"{match.group(1)}{stated}万元与所列明细合计{total}万元不一致"
                     + ("（尾数误差 rounding）" if status == "rounding" else ""),
@@ -582,7 +611,7 @@ def _items_sum_rule(ctx: Context) -> Iterator[Finding]:
         status = _grade(stated, total, len(items))
         if status != "pass":
             yield _finding(
-                "N.SUM",
+                LISTED_SUM,
                 "info" if status == "rounding" else "error",
                 f"各项支出决算合计{total}万元与总数{stated}万元不一致"
                 + ("（尾数误差 rounding）" if status == "rounding" else ""),
@@ -620,7 +649,7 @@ def _per_class_sums(ctx: Context, items: list[Item]) -> Iterator[Finding]:
             status = _grade(stated_classes[code], total, len(values))
             if status != "pass":
                 yield _finding(
-                    "N.SUM",
+                    LISTED_SUM,
                     "info" if status == "rounding" else "error",
                     f"类{code}各项合计{total}万元与结构说明中的{stated_classes[code]}万元不一致"
                     + ("（尾数误差 rounding）" if status == "rounding" else ""),
@@ -644,7 +673,7 @@ def _totals_rule(ctx: Context) -> Iterator[Finding]:
             status = _grade(_dec(grand.group(1)), _dec(match.group(1)), 1)
             if status == "rounding":
                 yield _finding(
-                    "N.TOTAL",
+                    GRAND_TOTAL,
                     "info",
                     f"收、支总计{grand.group(1)}万元与{word}{match.group(1)}万元相差（尾数误差 rounding）",
                     f"grand total vs {word}: rounding",
@@ -666,7 +695,7 @@ def _contents_rule(ctx: Context) -> Iterator[Finding]:
     for kind_id, title in listed.items():
         if kind_id not in present:
             yield _finding(
-                "N.TOC",
+                CONTENTS,
                 "error",
                 f"目录/正文列出“{title}”，但报告中没有该表（或仅为图片，无法核对）",
                 f"table listed but missing or unverifiable: {kind_id}",
@@ -674,13 +703,15 @@ def _contents_rule(ctx: Context) -> Iterator[Finding]:
             )
 
 
-rule("N.YEAR", "error", "年份", "year tokens")(_year_rule)
-rule("N.UNIT", "error", "金额单位", "unit slips")(_unit_rule)
-rule("N.SHARE", "error", "占比", "shares")(_share_rule)
-rule("N.CHANGE", "error", "增减变动", "year-on-year changes")(_change_rule)
-rule("N.RESTATE", "error", "说明与表一致", "restated figures")(_restatement_rule)
-rule("N.ITEM", "error", "具体支出项目", "per-item triples")(_items_rule)
-rule("N.SUM", "error", "明细合计", "listed items add up")(_personnel_items_rule)
-rule("N.SUM2", "error", "项目合计", "item totals")(_items_sum_rule)
-rule("N.TOTAL", "info", "收支总计", "grand totals")(_totals_rule)
-rule("N.TOC", "error", "目录与表格", "tables listed but missing")(_contents_rule)
+RULES = (
+    Rule("N.YEAR", _year_rule, (YEAR,)),
+    Rule("N.UNIT", _unit_rule, (UNIT,)),
+    Rule("N.SHARE", _share_rule, (SHARE,)),
+    Rule("N.CHANGE", _change_rule, (CHANGE, PRIOR)),
+    Rule("N.RESTATE", _restatement_rule, (RESTATE,)),
+    Rule("N.ITEM", _items_rule, (ITEM,)),
+    Rule("N.SUM", _personnel_items_rule, (LISTED_SUM,)),
+    Rule("N.SUM2", _items_sum_rule, (LISTED_SUM,)),
+    Rule("N.TOTAL", _totals_rule, (GRAND_TOTAL,)),
+    Rule("N.TOC", _contents_rule, (CONTENTS,)),
+)

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from fiscal.amounts import parse_amount
 from fiscal.checks.cross import select
+from fiscal.findings import FindingKind, Severity
 from fiscal.layout import Amount, Grid, Sheet
-from fiscal.rules import Context, Equation, rule
+from fiscal.rules import Context, Equation, Rule
 from ocr.contract import Finding
 
 INCOME_LABELS = ("财政拨款", "财政专户管理资金", "单位资金", "其他资金")
@@ -108,8 +109,7 @@ def _shares(sheet: Sheet, rows: list[FundRow]) -> Iterator[Finding]:
             verdict = share_verdict(row.current.value, total.current.value, match.group(1))
             if verdict is not None:
                 severity, exact = verdict
-                yield Finding(
-                    rule="P14.2",
+                yield PERF_SHARE.finding(
                     severity=severity,
                     table=sheet.id,
                     form=sheet.table.form,
@@ -121,7 +121,7 @@ def _shares(sheet: Sheet, rows: list[FundRow]) -> Iterator[Finding]:
                 )
 
 
-def share_verdict(part: Decimal, whole: Decimal, shown: str) -> tuple[str, Decimal] | None:
+def share_verdict(part: Decimal, whole: Decimal, shown: str) -> tuple[Severity, Decimal] | None:
     """None when the printed percentage is right within §1.1; else (severity, exact %)."""
     exact = part / whole * 100
     decimals = len(shown.split(".", 1)[1]) if "." in shown else 0
@@ -160,9 +160,7 @@ def _projects(sheet: Sheet) -> Iterator[Finding]:
             continue
         total = sum((Decimal(a.group(1)) for a in amounts if a), Decimal(0))
         if abs(total - budget) > Decimal("0.01"):
-            yield Finding(
-                rule="P14.5",
-                severity="warning",
+            yield PERF_PURPOSE.finding(
                 table=sheet.id,
                 form=sheet.table.form,
                 cells=[(r, budget_cell), (r, text_cells[0])],
@@ -208,7 +206,6 @@ def _cross(ctx: Context, sheet: Sheet, rows: list[FundRow]) -> Iterator[Equation
                 "P14.4",
                 row.current,
                 [amount],
-                severity="warning",
                 message=f"整体绩效目标表“{row.label}”应与{other.kind.label}一致",
                 message_en=f"performance table {row.label} vs {target[0]}",
             )
@@ -223,4 +220,19 @@ def _perf_rule(ctx: Context) -> Iterator[Equation | Finding]:
         yield from _cross(ctx, sheet, rows)
 
 
-rule("P14", "error", "整体绩效目标申报表", "whole-department performance table")(_perf_rule)
+_PERF = "perf_overall_target"
+PERF_BLOCK = FindingKind("P14.1", "error", "整体绩效目标表构成合计", "performance table block total",
+                         f"{_PERF}: the 合计 of the income and of the expenditure block = Σ its rows, "
+                         "for the current and the prior years' columns")
+PERF_SHARE = FindingKind("P14.2", "error", "整体绩效目标表占比", "performance table share",
+                         f"{_PERF}: each printed share against amount / block 合计 "
+                         "(warning when off by less than one point)")
+PERF_BALANCE = FindingKind("P14.3", "error", "整体绩效目标表收支平衡", "performance table balance",
+                           f"{_PERF}: income 合计 = expenditure 合计")
+PERF_TABLES = FindingKind("P14.4", "warning", "整体绩效目标表与决算/预算表一致",
+                          "performance table vs the accounts tables",
+                          f"{_PERF}: 人员类/运转类/特定目标类 rows against 人员经费, 公用经费 and 项目支出 "
+                          "of the basic-expenditure and expenditure tables")
+PERF_PURPOSE = FindingKind("P14.5", "warning", "项目用途金额合计", "project purpose items",
+                           f"{_PERF}: the amounts a project's 用途 text lists against the project's budget")
+RULES = (Rule("P14", _perf_rule, (PERF_BLOCK, PERF_SHARE, PERF_BALANCE, PERF_TABLES, PERF_PURPOSE)),)

@@ -9,17 +9,47 @@ from collections.abc import Iterator
 
 from fiscal import codes
 from fiscal.amounts import AmountKind
-from fiscal.rules import Context, rule
+from fiscal.findings import FindingKind
+from fiscal.rules import Context, Rule
 from ocr.contract import Finding, Table
 
 _SHOWN = 40  # characters of an unreadable amount quoted in a finding
 _EMPTY_STATEMENT_RE = re.compile(r"(无|没有|未)[^。]{0,30}(收入|支出|经费|安排)|空表")
-_PROBLEM_RULES = {
-    "misaligned_row": ("T.ALIGN", "warning", "amounts not aligned with the columns"),
-    "repeated_header": ("T.REPEAT", "info", "repeated header row (page break) dropped"),
-    "repeated_total": ("T.REPEAT", "info", "repeated total row (page break) dropped"),
-    "truncated": ("T.TRUNC", "error", "table appears cut off at a page break"),
-    "unpadded_code": ("T.CODEPAD", "warning", "code part printed without its leading zero; read as padded"),
+STRUCTURE = FindingKind("T.STRUCT", "warning", "表格结构", "table structure",
+                        "a structural problem the table reader reported that has no id of its own")
+ALIGN = FindingKind("T.ALIGN", "warning", "金额未对齐", "amounts not aligned",
+                    "where a row's amounts sit against the amount columns of the header")
+REPEAT = FindingKind("T.REPEAT", "info", "跨页重复行", "repeated rows at page breaks",
+                     "header and total rows repeated on a continuation page (dropped, not counted)")
+TRUNCATED = FindingKind("T.TRUNC", "error", "表格截断", "table cut off",
+                        "whether a table ends at a page break without its total rows")
+CODE_PAD = FindingKind("T.CODEPAD", "warning", "编码缺少前导零", "code without leading zero",
+                       "printed code parts against the two-digit 款/项 width of the classification")
+TEXT_IN_AMOUNT = FindingKind("T.TEXT", "error", "金额栏文字", "text in amount column",
+                             "each amount cell: an amount, a dash or nothing")
+RAGGED = FindingKind("T.RAGGED", "warning", "行长度不一致", "ragged rows",
+                     "the number of cells in each row against the widest row")
+DUPLICATE_CODE = FindingKind("T.DUPCODE", "error", "编码重复", "duplicated code",
+                             "the classification codes of one table: each printed once")
+CODE_REPAIR = FindingKind("C.CODE", "warning", "编码疑似识别错误", "code likely misread",
+                          "an unknown code against the code its name has in the classification")
+CODE_UNKNOWN = FindingKind("C.UNKNOWN", "warning", "编码不在分类表", "code not in the classification",
+                           "each code against the year's function or economic classification")
+OLD_NAME = FindingKind("C.ALIAS", "warning", "科目旧名称", "old item name",
+                       "each item name against the classification's current name of its code")
+NAME_MISMATCH = FindingKind("C.NAME", "warning", "科目名称不一致", "item name differs",
+                            "each item name against the classification's name of its code")
+NAME_MISREAD = FindingKind("C.NAMEOCR", "warning", "科目名称疑似识别错误", "item name likely misread",
+                           "an item name one edit away from the classification's name of its code")
+EMPTY_TABLE = FindingKind("T.EMPTY", "warning", "空表说明", "empty-table statement",
+                          "a table without amounts against a statement that it is empty "
+                          "(info when the statement is there)")
+_PROBLEM_KINDS = {
+    "misaligned_row": (ALIGN, "amounts not aligned with the columns"),
+    "repeated_header": (REPEAT, "repeated header row (page break) dropped"),
+    "repeated_total": (REPEAT, "repeated total row (page break) dropped"),
+    "truncated": (TRUNCATED, "table appears cut off at a page break"),
+    "unpadded_code": (CODE_PAD, "code part printed without its leading zero; read as padded"),
 }
 
 
@@ -42,10 +72,8 @@ def _problems(ctx: Context) -> Iterator[Finding]:
 def _problem_finding(
     table: str, form: str | None, code: str, message: str, cells: list[tuple[int, int]]
 ) -> Finding:
-    rid, severity, en = _PROBLEM_RULES.get(code, ("T.STRUCT", "warning", code))
-    return Finding(
-        rule=rid, severity=severity, message=message, message_en=en, table=table, form=form, cells=cells
-    )
+    kind, en = _PROBLEM_KINDS.get(code, (STRUCTURE, code))
+    return kind.finding(message, en, table=table, form=form, cells=cells)
 
 
 def _unreadable(ctx: Context) -> Iterator[Finding]:
@@ -55,9 +83,7 @@ def _unreadable(ctx: Context) -> Iterator[Finding]:
         for line in sheet.lines:
             for amount in line.amounts:
                 if amount.parsed.kind is AmountKind.INVALID and amount.col >= 0:
-                    yield Finding(
-                        rule="T.TEXT",
-                        severity="error",
+                    yield TEXT_IN_AMOUNT.finding(
                         table=sheet.id,
                         form=sheet.table.form,
                         message=f"金额栏“{amount.header}”中为无法识别的内容“{amount.text[:_SHOWN]}”",
@@ -84,9 +110,7 @@ def _ragged(ctx: Context) -> Iterator[Finding]:
         n_cols = max(widths.values(), default=0)
         short = sorted(r for r, width in widths.items() if width < n_cols)
         if short and len(set(widths.values())) > 1:
-            yield Finding(
-                rule="T.RAGGED",
-                severity="warning",
+            yield RAGGED.finding(
                 table=sheet.id,
                 form=table.form,
                 message=f"表格行长度不一致（{len(short)}行缺少单元格）",
@@ -103,9 +127,7 @@ def _duplicate_codes(ctx: Context) -> Iterator[Finding]:
         for code, n in counts.items():
             if n > 1:
                 cells = [c for ln in sheet.lines if ln.code == code for c in ln.code_cells]
-                yield Finding(
-                    rule="T.DUPCODE",
-                    severity="error",
+                yield DUPLICATE_CODE.finding(
                     table=sheet.id,
                     form=sheet.table.form,
                     message=f"科目编码{code}重复出现{n}次",
@@ -142,9 +164,7 @@ def _verdict_findings(  # noqa: PLR0917
     if verdict.status == "unknown_code":
         fixed = codes.repair_code(code, name, system, year)
         if fixed:
-            yield Finding(
-                rule="C.CODE",
-                severity="warning",
+            yield CODE_REPAIR.finding(
                 table=table,
                 form=form,
                 cells=cells,
@@ -154,9 +174,7 @@ def _verdict_findings(  # noqa: PLR0917
                 actual=code,
             )
         else:
-            yield Finding(
-                rule="C.UNKNOWN",
-                severity="warning",
+            yield CODE_UNKNOWN.finding(
                 table=table,
                 form=form,
                 cells=cells,
@@ -165,9 +183,7 @@ def _verdict_findings(  # noqa: PLR0917
                 actual=code,
             )
     elif verdict.status == "alias":
-        yield Finding(
-            rule="C.ALIAS",
-            severity="warning",
+        yield OLD_NAME.finding(
             table=table,
             form=form,
             cells=cells,
@@ -178,9 +194,7 @@ def _verdict_findings(  # noqa: PLR0917
         )
     elif verdict.status == "mismatch":
         fixed = codes.repair_name(code, name, system, year)
-        yield Finding(
-            rule="C.NAME" if not fixed else "C.NAMEOCR",
-            severity="warning",
+        yield (NAME_MISREAD if fixed else NAME_MISMATCH).finding(
             table=table,
             form=form,
             cells=cells,
@@ -200,17 +214,14 @@ def _empty_tables(ctx: Context) -> Iterator[Finding]:
             continue
         stated = any(_EMPTY_STATEMENT_RE.search(note) for note in sheet.table.notes)
         if not stated:
-            yield Finding(
-                rule="T.EMPTY",
-                severity="warning",
+            yield EMPTY_TABLE.finding(
                 table=sheet.id,
                 form=sheet.table.form,
                 message=f"{sheet.kind.label}为空表，但未见空表说明",
                 message_en="empty table without an explanatory statement",
             )
         else:
-            yield Finding(
-                rule="T.EMPTY",
+            yield EMPTY_TABLE.finding(
                 severity="info",
                 table=sheet.id,
                 form=sheet.table.form,
@@ -219,9 +230,11 @@ def _empty_tables(ctx: Context) -> Iterator[Finding]:
             )
 
 
-rule("T.STRUCT", "warning", "表格结构", "table structure")(_problems)
-rule("T.TEXT", "error", "金额栏文字", "text in amount column")(_unreadable)
-rule("T.RAGGED", "warning", "行长度不一致", "ragged rows")(_ragged)
-rule("T.DUPCODE", "error", "编码重复", "duplicated code")(_duplicate_codes)
-rule("H02.4", "warning", "编码与名称", "codes and names")(_dictionary)
-rule("T.EMPTY", "warning", "空表说明", "empty-table statement")(_empty_tables)
+RULES = (
+    Rule("T.STRUCT", _problems, (STRUCTURE, ALIGN, REPEAT, TRUNCATED, CODE_PAD)),
+    Rule("T.TEXT", _unreadable, (TEXT_IN_AMOUNT,)),
+    Rule("T.RAGGED", _ragged, (RAGGED,)),
+    Rule("T.DUPCODE", _duplicate_codes, (DUPLICATE_CODE,)),
+    Rule("H02.4", _dictionary, (CODE_REPAIR, CODE_UNKNOWN, OLD_NAME, NAME_MISMATCH, NAME_MISREAD)),
+    Rule("T.EMPTY", _empty_tables, (EMPTY_TABLE,)),
+)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fiscal.codes import parent_of
+from fiscal.findings import FindingKind, merge_kinds
 from fiscal.layout import Amount, Grid, Line, Sheet, column_path
-from fiscal.rules import Context, Equation, rule
+from fiscal.rules import Context, Equation, Rule
 
 # kind -> [(rule id, total field, part fields, signs or None, zh, en)]
 ROW_RULES: dict[str, list[tuple[str, str, tuple[str, ...], tuple[int, ...] | None, str, str]]] = {
@@ -684,10 +685,59 @@ def _scaled(amount: Amount, factor: object) -> Amount:
     return replace(amount, value=value, parsed=parsed)
 
 
-rule("ROW", "error", "行内勾稽", "row identities")(_row_rule)
-rule("HIER", "error", "科目层级与合计", "hierarchy and totals")(_hierarchy_rule)
-rule("SUMMARY", "error", "总表勾稽", "summary-table identities")(_summary_rule)
-rule("H06", "error", "基本支出明细表勾稽", "basic expenditure by economic class")(_econ_groups_rule)
-rule("B12.2", "error", "采购金额=数量×单价", "procurement amount = quantity x price")(
-    _procurement_product_rule
+def _signed(fields: tuple[str, ...], signs: tuple[int, ...] | None) -> str:
+    terms = [f"{'-' if s < 0 else '+'} {f}" for f, s in zip(fields, signs or [1] * len(fields), strict=True)]
+    return " ".join(terms).removeprefix("+ ")
+
+
+def _row_kinds() -> list[FindingKind]:
+    return [FindingKind(rid, "error", zh, en, f"{kind}, each row: {total} = {_signed(parts, signs)}")
+            for kind, entries in ROW_RULES.items() for rid, total, parts, signs, zh, en in entries]
+
+
+def _hierarchy_kinds() -> list[FindingKind]:
+    out = []
+    for kind, (top, child) in HIERARCHY_RULES.items():
+        if top == child:
+            out.append(FindingKind(top, "error", "合计与上级科目应等于其下级之和",
+                                   "totals and parents = their parts",
+                                   f"{kind}, each amount column: the total row = Σ top-level coded rows, "
+                                   "and a coded row = Σ its child codes"))
+            continue
+        out.append(FindingKind(top, "error", "合计应等于各顶层科目之和", "total = top-level rows",
+                               f"{kind}, each amount column: the total row = Σ top-level coded rows"))
+        out.append(FindingKind(child, "error", "科目应等于其下级科目之和", "a code = its children",
+                               f"{kind}, each amount column: a coded row = Σ its child codes"))
+    return out
+
+
+def _term(term: SumTerm) -> str:
+    group, key, field_id = term
+    return f"{key}.{field_id}" + (" (right-hand side)" if group else "")
+
+
+def _summary_kinds() -> list[FindingKind]:
+    return [FindingKind(rid, "error", zh, en, f"{kind}: {_term(total)} = Σ " + ", ".join(map(_term, parts)))
+            for rid, kind, total, parts, zh, en in SUMMARY_RULES]
+
+
+_ECON = "final_06_basic_economic"
+ECON_CLASS = FindingKind("H06.1", "error", "经济分类类级应等于其款级之和", "economic class = its items",
+                         f"{_ECON}: each economic class (3 digits) = Σ its items (5 digits)")
+ECON_PERSONNEL = FindingKind("H06.2", "error", "人员经费合计应等于301+303", "personnel total = 301 + 303",
+                             f"{_ECON}: the 人员经费合计 row = class 301 + class 303")
+ECON_PUBLIC = FindingKind("H06.3", "error", "公用经费合计应等于302+307+309+310+399等",
+                          "public-expense total = the other classes",
+                          f"{_ECON}: the 公用经费合计 row = Σ classes other than 301 and 303")
+PROCUREMENT_PRODUCT = FindingKind("B12.2", "error", "采购金额=数量×单价",
+                                  "procurement amount = quantity x price",
+                                  "budget_12_procurement, each row with a printed quantity: "
+                                  "total = quantity × unit_price")
+
+RULES = (
+    Rule("ROW", _row_rule, merge_kinds(_row_kinds())),
+    Rule("HIER", _hierarchy_rule, merge_kinds(_hierarchy_kinds())),
+    Rule("SUMMARY", _summary_rule, merge_kinds(_summary_kinds())),
+    Rule("H06", _econ_groups_rule, (ECON_CLASS, ECON_PERSONNEL, ECON_PUBLIC)),
+    Rule("B12.2", _procurement_product_rule, (PROCUREMENT_PRODUCT,)),
 )

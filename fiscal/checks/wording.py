@@ -12,8 +12,10 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
+from fiscal.checks.narrative import YEAR
+from fiscal.findings import FindingKind, Severity
 from fiscal.layout import Amount, strip_ordinal
-from fiscal.rules import Context, rule
+from fiscal.rules import Context, Rule
 from ocr.contract import Finding
 
 # Template leftovers: XX / ×× / ＊＊ standing for a name or number, {…} and 【…】 fields naming what to
@@ -37,8 +39,8 @@ _VERDICT = re.compile(r"决算数?\s*(大于|小于|高于|低于|等于)[^，�
 _WINDOW = 160  # characters before a verdict in which its two amounts are stated
 
 
-def _finding(rule_id: str, severity: str, zh: str, en: str, actual: str | None = None) -> Finding:
-    return Finding(rule=rule_id, severity=severity, message=zh, message_en=en, actual=actual)
+def _finding(kind: FindingKind, severity: Severity, zh: str, en: str, actual: str | None = None) -> Finding:
+    return kind.finding(zh, en, severity=severity, actual=actual)
 
 
 def narrative_text(ctx: Context) -> str:
@@ -50,7 +52,7 @@ def _placeholder_rule(ctx: Context) -> Iterator[Finding]:
     for line in [*ctx.narrative, *titles]:
         for match in _PLACEHOLDER.finditer(line):
             context = line[max(0, match.start() - 8):match.end() + 8].strip()
-            yield _finding("N.PLACEHOLDER", "error", f"模板占位符未替换：“{context}”",
+            yield _finding(PLACEHOLDER, "error", f"模板占位符未替换：“{context}”",
                            f"template placeholder left in the report: {match.group(0)}", match.group(0))
 
 
@@ -59,11 +61,11 @@ def _doubled_rule(ctx: Context) -> Iterator[Finding]:
         compact = re.sub(r"\s+", "", line)
         for match in _DOUBLED_MARK.finditer(compact):
             context = compact[max(0, match.start() - 10):match.end()]
-            yield _finding("N.PUNCT", "warning", f"标点重复：“{context}”", "doubled punctuation",
+            yield _finding(DOUBLED_MARK, "warning", f"标点重复：“{context}”", "doubled punctuation",
                            match.group(0))
         for match in _REPEATED_WORD.finditer(compact):
             context = compact[max(0, match.start() - 6):match.end() + 4]
-            yield _finding("N.REPEAT", "warning", f"词语重复：“{context}”",
+            yield _finding(DOUBLED_WORD, "warning", f"词语重复：“{context}”",
                            f"repeated word: {match.group(1)}", match.group(0))
 
 
@@ -88,7 +90,7 @@ def _heading_year_rule(ctx: Context) -> Iterator[Finding]:
             continue  # a comparison names another year on purpose
         for match in _HEADING_YEAR.finditer(heading):
             if int(match.group(1)) != ctx.year:
-                yield _finding("N.YEAR", "error",
+                yield _finding(YEAR, "error",
                                f"标题年份错误：“{heading}”中{match.group(1)}年应为{ctx.year}年",
                                f"heading names {match.group(1)}, the report is for {ctx.year}", heading)
 
@@ -105,7 +107,7 @@ def _date_rule(ctx: Context) -> Iterator[Finding]:
     allowed = _as_of_years(ctx)
     for match in _AS_OF.finditer(narrative_text(ctx)):
         if int(match.group(1)) not in allowed:
-            yield _finding("N.DATE", "error", f"日期年份错误：“{match.group(0)}”（报告年度{ctx.year}）",
+            yield _finding(AS_OF_DATE, "error", f"日期年份错误：“{match.group(0)}”（报告年度{ctx.year}）",
                            f"as-of date in {match.group(1)}, report year {ctx.year}", match.group(0))
 
 
@@ -117,7 +119,7 @@ def _self_compare_rule(ctx: Context) -> Iterator[Finding]:
     for match in _SELF_COMPARE.finditer(text):
         if int(match.group(1)) == ctx.year:
             sentence = text[max(0, match.start() - 24):match.end() + 12]
-            yield _finding("N.YEAR", "error", f"比较年份错误：“{sentence}”与本年度{ctx.year}年自身比较",
+            yield _finding(YEAR, "error", f"比较年份错误：“{sentence}”与本年度{ctx.year}年自身比较",
                            f"compares {ctx.year} with itself", match.group(0))
 
 
@@ -139,18 +141,31 @@ def _compare_rule(ctx: Context) -> Iterator[Finding]:
                  "低于": actual < budget, "等于": actual == budget}[word]
         if not holds:
             quote = text[max(0, verdict.start() - 30):verdict.end()]
-            yield _finding("N.COMPARE", "error",
+            yield _finding(COMPARISON, "error",
                            f"比较词与金额矛盾：“{quote}”（预算{budget}万元，决算{actual}万元）",
                            f"'{verdict.group(0)}' contradicts budget {budget} vs actual {actual}",
                            verdict.group(0))
 
 
-rule("N.PLACEHOLDER", "error", "模板占位符", "template placeholders")(_placeholder_rule)
-rule("N.PUNCT", "warning", "标点与词语重复", "doubled punctuation and words")(_doubled_rule)
-rule("N.YEAR", "error", "标题年份", "heading years")(_heading_year_rule)
-rule("N.DATE", "error", "截至日期年份", "as-of dates")(_date_rule)
-rule("N.YEAR", "error", "比较年份", "comparison years")(_self_compare_rule)
-rule("N.COMPARE", "error", "比较词与金额", "comparison words against amounts")(_compare_rule)
+PLACEHOLDER = FindingKind("N.PLACEHOLDER", "error", "模板占位符", "template placeholders",
+                          "the narrative, table titles and department names against the marks a template "
+                          "leaves to fill in (XX, ××, 某某, 【…】, 请填写)")
+DOUBLED_MARK = FindingKind("N.PUNCT", "warning", "标点重复", "doubled punctuation",
+                           "neighbouring punctuation marks: the same mark twice")
+DOUBLED_WORD = FindingKind("N.REPEAT", "warning", "词语重复", "doubled words",
+                           "neighbouring words: the same word of two to four characters twice")
+AS_OF_DATE = FindingKind("N.DATE", "error", "截至日期年份", "as-of dates",
+                         "the year of a 截至…年…月…日 date against the report's year")
+COMPARISON = FindingKind("N.COMPARE", "error", "比较词与金额", "comparison words against amounts",
+                         "a stated verdict (决算数大于/小于/等于预算数) against the two amounts it compares")
+_TEXT_RULES = (
+    Rule("N.PLACEHOLDER", _placeholder_rule, (PLACEHOLDER,)),
+    Rule("N.PUNCT", _doubled_rule, (DOUBLED_MARK, DOUBLED_WORD)),
+    Rule("N.YEAR.heading", _heading_year_rule, (YEAR,)),
+    Rule("N.DATE", _date_rule, (AS_OF_DATE,)),
+    Rule("N.YEAR.self", _self_compare_rule, (YEAR,)),
+    Rule("N.COMPARE", _compare_rule, (COMPARISON,)),
+)
 
 
 # -- amounts the narrative restates -----------------------------------------------------------------
@@ -222,11 +237,14 @@ def _restated_amount_rule(ctx: Context) -> Iterator[Finding]:
         if any(abs(value - stated) <= Decimal("0.01") for value, _, _ in printed):
             continue
         table, cell = printed[0][1], printed[0][2]
-        yield Finding(rule="N.AMOUNT", severity="error", table=table, cells=[cell],
-                      message=f"说明中“{clause}{match.group(2)}万元”与表中“{label}”"
-                              f"（{'、'.join(str(v) for v, _, _ in printed[:4])}万元）不符",
-                      message_en=f"narrative {label} {stated} is not printed in its table row",
-                      expected=str(printed[0][0]), actual=str(stated))
+        yield RESTATED_ROW.finding(
+            f"说明中“{clause}{match.group(2)}万元”与表中“{label}”"
+            f"（{'、'.join(str(v) for v, _, _ in printed[:4])}万元）不符",
+            f"narrative {label} {stated} is not printed in its table row",
+            table=table, cells=[cell], expected=str(printed[0][0]), actual=str(stated))
 
 
-rule("N.AMOUNT", "error", "说明金额与表内数", "restated amounts against table rows")(_restated_amount_rule)
+RESTATED_ROW = FindingKind("N.AMOUNT", "error", "说明金额与表内数", "restated amounts against table rows",
+                           "an amount the narrative states for a row label against every amount printed in "
+                           "that row")
+RULES = (*_TEXT_RULES, Rule("N.AMOUNT", _restated_amount_rule, (RESTATED_ROW,)))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fiscal import RepairPolicy, enrich, validate_tables
-from fiscal.rules import REGISTRY, Context, RuleSpec, run_rules
+from fiscal.checks import RULES
+from fiscal.rules import Context, Rule, run_rules
 from fiscal.textdoc import build_table
 from ocr.contract import Cell, Extraction, PageInfo, Source, Table
 
@@ -75,11 +76,7 @@ def test_a_rule_that_raises_becomes_an_internal_finding():
     def broken(ctx: Context):
         raise RuntimeError("boom")
 
-    REGISTRY.append(RuleSpec("TEST.BROKEN", "error", "测试", "test", broken))
-    try:
-        findings, _ = run_rules(Context([]))
-    finally:
-        REGISTRY.pop()
+    findings, _ = run_rules(Context([]), [*RULES, Rule("TEST.BROKEN", broken, ())])
     assert any(f.rule == "internal" and "TEST.BROKEN" in f.message for f in findings)
 
 
