@@ -12,7 +12,7 @@ import logging
 from fiscal.amounts import clean
 from fiscal.findings import FindingKind
 from fiscal.kinds import kind_from_title
-from fiscal.layout import analyse
+from fiscal.layout import SheetCache
 from fiscal.screen import MAX_AREA, MAX_ROWS
 from ocr.contract import Cell, Finding, Table
 
@@ -28,15 +28,15 @@ def _same_title(a: Table, b: Table) -> bool:
     return bool(a.title) and clean(a.title or "") == clean(b.title)
 
 
-def _continues(a: Table, b: Table, last_page: int) -> bool:
+def _continues(a: Table, b: Table, last_page: int, cache: SheetCache) -> bool:
     """Is ``b`` the next page of ``a`` (``a`` possibly joined already, its last part on ``last_page``)?"""
     pages = (last_page, last_page + 1)
     if (b.title and not _same_title(a, b)) or b.page not in pages:
         return False
-    kind = kind_from_title(a.title) or analyse(a).kind
+    kind = kind_from_title(a.title) or cache.get(a).kind
     if kind.id == "perf_overall_target":
         # the form runs on over several blocks (indicator tables) without titles of their own
-        return not b.title and analyse(b).kind.id == "unknown"
+        return not b.title and cache.get(b).kind.id == "unknown"
     if kind.family not in ("final", "budget") or kind.layout not in (
         "coded",
         "econ_groups",
@@ -46,7 +46,7 @@ def _continues(a: Table, b: Table, last_page: int) -> bool:
         return False
     if b.n_cols != a.n_cols or (b.form and a.form and b.form != a.form):
         return False
-    other = analyse(b)
+    other = cache.get(b)
     if other.kind.id not in ("unknown", kind.id):
         return False
     # a summary table's second page carries its 总计 rows. A coded table's 合计 on top of the next
@@ -57,7 +57,7 @@ def _continues(a: Table, b: Table, last_page: int) -> bool:
     totals = [i for i, line in enumerate(other.lines) if line.is_total]
     if not totals:
         return True
-    closing = totals == [len(other.lines) - 1] and not any(line.is_total for line in analyse(a).lines)
+    closing = totals == [len(other.lines) - 1] and not any(line.is_total for line in cache.get(a).lines)
     return closing
 
 
@@ -78,7 +78,10 @@ RowPages = dict[str, list[tuple[int, int]]]
 """Joined table id -> (first row, page) of each part, in row order: where a joined row was printed."""
 
 
-def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding], RowPages]:
+def join_continuations(
+    tables: list[Table], cache: SheetCache | None = None
+) -> tuple[list[Table], list[Finding], RowPages]:
+    cache = cache or SheetCache()
     by_id = {t.id: t for t in tables}
     out: list[Table] = []
     findings: list[Finding] = []
@@ -90,7 +93,7 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding],
         current, position, last_page = table, index + 1, table.page
         parts[table.id] = [(0, table.page)]
         while True:
-            nxt, how = _next_part(tables, by_id, current, position, last_page)
+            nxt, how = _next_part(tables, by_id, current, position, last_page, cache)
             if nxt is None or nxt.id in absorbed or nxt.id == table.id:
                 break
             rows, cols = current.n_rows + nxt.n_rows, max(current.n_cols, nxt.n_cols)
@@ -109,8 +112,9 @@ def join_continuations(tables: list[Table]) -> tuple[list[Table], list[Finding],
     return out, findings, parts
 
 
-def _next_part(
-    tables: list[Table], by_id: dict[str, Table], current: Table, position: int, last_page: int
+def _next_part(  # noqa: PLR0917  (the state of one join loop)
+    tables: list[Table], by_id: dict[str, Table], current: Table, position: int, last_page: int,
+    cache: SheetCache,
 ) -> tuple[Table | None, str]:
     if current.continues:
         return by_id.get(current.continues), "link"
@@ -118,7 +122,7 @@ def _next_part(
         return None, ""
     candidate = tables[position]
     try:
-        return (candidate, "inferred") if _continues(current, candidate, last_page) else (None, "")
+        return (candidate, "inferred") if _continues(current, candidate, last_page, cache) else (None, "")
     except Exception:  # inference is best effort; a bad table must not stop the pipeline
         log.exception("continuation inference failed for %s", candidate.id)
         return None, ""

@@ -7,17 +7,7 @@ from decimal import Decimal
 
 from fiscal.amounts import AmountKind, clean, looks_numeric, parse_amount
 from fiscal.codes import class_code_for_name
-from fiscal.layout import (
-    _CJK_RE,
-    _CODE_RE,
-    Amount,
-    Grid,
-    Line,
-    Sheet,
-    Slot,
-    is_sequence_row,
-    strip_ordinal,
-)
+from fiscal.sheet import CJK_RE, CODE_RE, Amount, Grid, Line, Sheet, Slot, is_sequence_row, strip_ordinal
 
 _SHIFTS = (0, 1, -1, 2, -2, 3)
 _TOTAL_LABELS = ("合计", "总计", "小计")
@@ -78,10 +68,6 @@ def _amount(sheet: Sheet, grid: Grid, r: int, c: int, slot: Slot) -> Amount:
     )
 
 
-def _label_cells(grid: Grid, r: int, start: int, stop: int) -> list[tuple[int, str]]:
-    return [(c, grid.own_text(r, c)) for c in range(start, stop) if grid.own_text(r, c)]
-
-
 def _split_code_name(
     cells: list[tuple[int, str]],
 ) -> tuple[str | None, list[tuple[int, int]], str, list[int]]:
@@ -94,14 +80,14 @@ def _split_code_name(
     for c, text in cells:
         if text in _LEVEL_WORDS:  # '类|款|项 | 合计': the level header shares the total's row
             continue
-        if not name and _CODE_RE.match(text):
+        if not name and CODE_RE.match(text):
             code_parts.append(text)
             code_cols.append(c)
         elif not name and code_parts and len(text) == 1 and text.isdigit():
             code_parts.append("0" + text)
             code_cols.append(c)
             padded.append(c)
-        elif _CJK_RE.search(text) and not name:
+        elif CJK_RE.search(text) and not name:
             name = text
     code = "".join(code_parts) or None
     return code, [(-1, c) for c in code_cols], name, padded
@@ -139,12 +125,7 @@ def _read_row(
     first_slot = min(s.col for s in slots)
     texts = {c: grid.own_text(r, c) for c in range(*span)}
     numbering = _numbering_columns(grid, sheet.header_rows, span)
-    label_cells = [
-        (c, t)
-        for c, t in texts.items()
-        if t and (c < first_slot or not looks_numeric(t)) and c not in {s.col for s in slots}
-        and c not in numbering
-    ]
+    label_cells = _name_cells(texts, first_slot, {s.col for s in slots}, numbering)
     code, code_cells, name, padded = _split_code_name(label_cells)
     if not code and not name and numbering:
         return None  # a blank row of a form: only its 行次 number is printed
@@ -152,44 +133,52 @@ def _read_row(
         sheet.problems.append(
             ("unpadded_code", f"第{r + 1}行编码{code}的款/项缺少前导零", [(r, c) for c in padded])
         )
-    row_no = next(
-        (t for c, t in label_cells if t.isdigit() and c not in [cc for _, cc in code_cells] and len(t) <= 2),
-        None,
-    )
-    name_col = max((c for c, t in label_cells if t == name), default=span[0] - 1) if name else None
-    after = name_col if name_col is not None else (max((c for _, c in code_cells), default=span[0] - 1))
-    numeric = [
-        c
-        for c, t in texts.items()
-        if t
-        and c > after
-        and looks_numeric(t)
-        and not (row_no is not None and t == row_no and c < first_slot)
-    ]
-    slot_cols = {s.col for s in slots}
-    shift = 0
-    if allow_shift and numeric:
-        found = _find_shift(numeric, slot_cols)
-        if found is None:
-            sheet.problems.append(
-                ("misaligned_row", f"第{r + 1}行金额与栏次不对齐", [(r, c) for c in numeric])
-            )
-        else:
-            shift = found
-    line = Line(
-        sheet.id,
-        r,
-        group,
-        name or (code or ""),
-        code=code,
-        code_cells=[(r, c) for _, c in code_cells],
-        name=name or None,
-        row_no=row_no,
-    )
-    line.is_total = any(name == t or name.replace(" ", "") == t for t in _TOTAL_LABELS) if name else False
+    code_cols = [c for _, c in code_cells]
+    row_no, numeric = _row_number_and_amounts(texts, label_cells, name, code_cols, span[0], first_slot)
+    shift = _row_shift(sheet, r, numeric, {s.col for s in slots}) if allow_shift else 0
+    line = Line(sheet.id, r, group, name or (code or ""), code=code, code_cells=[(r, c) for c in code_cols],
+                name=name or None, row_no=row_no)
+    line.is_total = _is_total_label(name)
     for slot in slots:
         line.amounts.append(_amount(sheet, grid, r, slot.col - shift, slot))
     return line
+
+
+def _is_total_label(name: str | None) -> bool:
+    return any(name == t or name.replace(" ", "") == t for t in _TOTAL_LABELS) if name else False
+
+
+def _row_number_and_amounts(  # noqa: PLR0917  (one row's reading so far)
+    texts: dict[int, str], label_cells: list[tuple[int, str]], name: str | None, code_cols: list[int],
+    first_col: int, first_slot: int,
+) -> tuple[str | None, list[int]]:
+    """The row's printed number (a short integer among the label cells) and its amount columns: the
+    numeric cells right of the name (or code), the row number itself excepted."""
+    row_no = next((t for c, t in label_cells if t.isdigit() and c not in code_cols and len(t) <= 2), None)
+    name_col = max((c for c, t in label_cells if t == name), default=first_col - 1) if name else None
+    after = name_col if name_col is not None else max(code_cols, default=first_col - 1)
+    numeric = [c for c, t in texts.items()
+               if t and c > after and looks_numeric(t) and not (t == row_no and c < first_slot)]
+    return row_no, numeric
+
+
+def _name_cells(
+    texts: dict[int, str], first_slot: int, slot_cols: set[int], numbering: set[int]
+) -> list[tuple[int, str]]:
+    """Cells that may hold the code or name: text before the amounts (or not a number), off the slots."""
+    return [(c, t) for c, t in texts.items()
+            if t and (c < first_slot or not looks_numeric(t)) and c not in slot_cols and c not in numbering]
+
+
+def _row_shift(sheet: Sheet, r: int, numeric: list[int], slot_cols: set[int]) -> int:
+    """Columns to shift a row's amounts by to land on the slots; 0 (and a problem) when none fits."""
+    if not numeric:
+        return 0
+    found = _find_shift(numeric, slot_cols)
+    if found is None:
+        sheet.problems.append(("misaligned_row", f"第{r + 1}行金额与栏次不对齐", [(r, c) for c in numeric]))
+        return 0
+    return found
 
 
 def _is_repeated_header(texts: list[str], header_words: set[str]) -> bool:
@@ -240,15 +229,27 @@ def read_lines(sheet: Sheet, grid: Grid, spans: list[tuple[int, int]]) -> None:
             ):
                 continue
             if layout == "summary":
-                line.key = summary_key(line.label, sections.get(g))
-                if line.key in ("carry_in", "carry_out", "income_total"):
-                    sections[g] = line.key if line.key != "income_total" else None
-                line.is_total = line.key in ("income_total", "expenditure_total", "grand_total")
-            if line.is_total and layout in ("coded", "listing"):
-                signature = [clean(a.text) for a in line.amounts]
-                previous = seen_totals.setdefault((g, line.label), [])
-                if previous == signature:
-                    sheet.problems.append(("repeated_total", f"第{r + 1}行合计为跨页重复行", []))
-                    continue
-                seen_totals[(g, line.label)] = signature
+                _key_summary_line(line, sections)
+            if line.is_total and layout in ("coded", "listing") and _repeats_total(line, seen_totals):
+                sheet.problems.append(("repeated_total", f"第{r + 1}行合计为跨页重复行", []))
+                continue
             sheet.lines.append(line)
+
+
+def _key_summary_line(line: Line, sections: dict[int, str | None]) -> None:
+    """A summary table's row key; 上年结转/年末结转 open a section that keys the rows below them."""
+    g = line.group
+    line.key = summary_key(line.label, sections.get(g))
+    if line.key in ("carry_in", "carry_out", "income_total"):
+        sections[g] = line.key if line.key != "income_total" else None
+    line.is_total = line.key in ("income_total", "expenditure_total", "grand_total")
+
+
+def _repeats_total(line: Line, seen_totals: dict[tuple[int, str], list[str]]) -> bool:
+    """Is this total row the one printed just before with the same amounts (repeated at a page break)?"""
+    signature = [clean(a.text) for a in line.amounts]
+    previous = seen_totals.setdefault((line.group, line.label), [])
+    if previous == signature:
+        return True
+    seen_totals[(line.group, line.label)] = signature
+    return False

@@ -11,12 +11,13 @@ from fiscal import checks
 from fiscal.checks.wording import heading_text
 from fiscal.continuation import RowPages, join_continuations
 from fiscal.findings import INTERNAL, FindingKind
-from fiscal.layout import Sheet, analyse
+from fiscal.layout import SheetCache
 from fiscal.locate import locate
 from fiscal.records import sheet_records
 from fiscal.repair import RepairOptions, RepairPolicy, propose
 from fiscal.rules import Context, Outcome, run_rules
 from fiscal.screen import screen
+from fiscal.sheet import Sheet
 from fiscal.textdoc import parse_text_document
 from ocr.contract import Cell, Extraction, Finding, Record, Table
 
@@ -58,11 +59,11 @@ def report_year(tables: list[Table], narrative: list[str]) -> int | None:
     return years.most_common(1)[0][0] if years else None
 
 
-def _analyse_all(tables: list[Table]) -> tuple[list[Sheet], list[Finding]]:
+def _analyse_all(tables: list[Table], cache: SheetCache) -> tuple[list[Sheet], list[Finding]]:
     sheets, findings = [], []
     for table in tables:
         try:
-            sheets.append(analyse(table))
+            sheets.append(cache.get(table))
         except Exception as exc:  # one unreadable table must not sink the document
             log.exception("table %s could not be read", table.id)
             findings.append(
@@ -75,8 +76,9 @@ def _analyse_all(tables: list[Table]) -> tuple[list[Sheet], list[Finding]]:
 def validate(tables: list[Table], narrative: list[str] | None = None) -> Validation:
     narrative = narrative or []
     screened = screen(tables)
-    joined, findings, row_pages = join_continuations(screened.tables)
-    sheets, problems = _analyse_all(joined)
+    cache = SheetCache()  # this validation's own: sheets are mutable and never shared across calls
+    joined, findings, row_pages = join_continuations(screened.tables, cache)
+    sheets, problems = _analyse_all(joined, cache)
     ctx = Context(sheets, narrative, report_year(joined, narrative))
     rule_findings, outcomes = run_rules(ctx, checks.RULES)
     records = [record for sheet in sheets for record in sheet_records(sheet)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fiscal import codes
 from fiscal.amounts import WAN, AmountKind, fmt
-from fiscal.layout import Amount, Line, Sheet
+from fiscal.sheet import Amount, Line, Sheet
 from ocr.contract import Record
 
 

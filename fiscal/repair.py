@@ -13,8 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from fiscal.amounts import AmountKind, fmt, parse_amount
-from fiscal.layout import Amount
 from fiscal.rules import Outcome, evaluate
+from fiscal.sheet import Amount
 from ocr.contract import Correction
 
 _SWAPS = {"1": "7", "7": "1", "0": "8", "8": "03", "3": "8", "5": "6", "6": "5"}

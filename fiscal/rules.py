@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from fiscal.amounts import AmountKind, fmt
 from fiscal.findings import INTERNAL, FindingKind, Severity
-from fiscal.layout import Amount, Line, Sheet
+from fiscal.sheet import Amount, Line, Sheet
 from ocr.contract import Finding
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 from fiscal.checks.narrative import PRIOR
 from fiscal.checks.wording import CLAUSE_BREAK, NUM, STATED, label_of, narrative_text, row_values
-from fiscal.layout import analyse
+from fiscal.continuation import join_continuations
+from fiscal.layout import SheetCache
 from fiscal.locate import locate
 from fiscal.pipeline import report_year
 from fiscal.rules import Context
@@ -43,11 +44,10 @@ class YearCheck:
 
 
 def _context(extraction: Extraction) -> Context:
-    from fiscal.continuation import join_continuations
-
     narrative = [line for page in extraction.pages for line in page.text]
-    joined, _, _ = join_continuations(extraction.tables)
-    sheets = [analyse(table) for table in joined]
+    cache = SheetCache()
+    joined, _, _ = join_continuations(extraction.tables, cache)
+    sheets = [cache.get(table) for table in joined]
     return Context(sheets, narrative, report_year(joined, narrative))
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from fiscal.checks.tables import coded_lines, keyed, total_line
 from fiscal.findings import FindingKind, Severity, merge_kinds
-from fiscal.layout import Amount, Line, Sheet
 from fiscal.rules import Context, Equation, Rule
+from fiscal.sheet import Amount, Line, Sheet
 from ocr.contract import Finding
 
 # A selector names one amount: (kind, row, field); row = 'total' (合计 row), 'key:<k>' (summary row, any

@@ -14,8 +14,8 @@ from fiscal.checks.perf import fund_rows, share_verdict
 from fiscal.checks.tables import coded_lines
 from fiscal.findings import FindingKind, Severity
 from fiscal.kinds import kind_from_title
-from fiscal.layout import Amount, Line
 from fiscal.rules import Context, Rule
+from fiscal.sheet import Amount, Line
 from ocr.contract import Finding
 
 # bounded: a printed amount is < 20 characters, and unbounded runs make every pattern quadratic
@@ -484,7 +484,7 @@ def _class_restatements(ctx: Context, section: Section, final: bool) -> Iterator
 
 
 def _class_amount(sheet: object, code: str, fid: str) -> Amount | list[Amount] | None:
-    from fiscal.layout import Sheet
+    from fiscal.sheet import Sheet
 
     assert isinstance(sheet, Sheet)
     for line in sheet.lines:

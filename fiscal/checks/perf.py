@@ -10,8 +10,8 @@ from decimal import Decimal
 from fiscal.amounts import parse_amount
 from fiscal.checks.cross import select
 from fiscal.findings import FindingKind, Severity
-from fiscal.layout import Amount, Grid, Sheet
 from fiscal.rules import Context, Equation, Rule
+from fiscal.sheet import Amount, Grid, Sheet
 from ocr.contract import Finding
 
 INCOME_LABELS = ("财政拨款", "财政专户管理资金", "单位资金", "其他资金")

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from fiscal.codes import parent_of
 from fiscal.findings import FindingKind, merge_kinds
-from fiscal.layout import Amount, Grid, Line, Sheet, column_path
 from fiscal.rules import Context, Equation, Rule
+from fiscal.sheet import Amount, Grid, Line, Sheet, column_path
 
 # kind -> [(rule id, total field, part fields, signs or None, zh, en)]
 ROW_RULES: dict[str, list[tuple[str, str, tuple[str, ...], tuple[int, ...] | None, str, str]]] = {

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from fiscal.checks.narrative import YEAR
 from fiscal.findings import FindingKind, Severity
-from fiscal.layout import Amount, strip_ordinal
 from fiscal.rules import Context, Rule
+from fiscal.sheet import Amount, strip_ordinal
 from ocr.contract import Finding
 
 # Template leftovers: XX / ×× / ＊＊ standing for a name or number, {…} and 【…】 fields naming what to

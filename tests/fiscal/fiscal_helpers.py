@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fiscal.amounts import AmountKind
-from fiscal.layout import Amount
 from fiscal.pipeline import Validation
+from fiscal.sheet import Amount
 from ocr.contract import Table
 
 MONEY_FAMILIES = ("final", "budget")
