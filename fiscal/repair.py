@@ -91,14 +91,7 @@ def propose(outcomes: list[Outcome], options: RepairOptions) -> list[tuple[Amoun
             else amount.quantum / Decimal("0.01")
         )
         touching = _touching(outcomes, key)
-        fixes = []
-        for variant in sorted(confusion_variants(amount.text)):
-            parsed = parse_amount(variant)
-            if parsed.value is None:
-                continue
-            candidate = parsed.value * factor
-            if all(_holds(o, key, candidate) for o in touching):
-                fixes.append((variant, candidate))
+        fixes = _proven_fixes(amount.text, factor, key, touching)
         values = {c for _, c in fixes}
         if len(values) == 1:
             variant = _canonical(fixes[0][0], values.pop(), factor)
@@ -113,6 +106,21 @@ def propose(outcomes: list[Outcome], options: RepairOptions) -> list[tuple[Amoun
                 ),
             )
     return list(proposals.values())
+
+
+def _proven_fixes(
+    text: str, factor: Decimal, key: tuple[str, int, int], touching: list[Outcome]
+) -> list[tuple[str, Decimal]]:
+    """Confusion variants of the cell's text under which every identity touching the cell holds."""
+    fixes = []
+    for variant in sorted(confusion_variants(text)):
+        parsed = parse_amount(variant)
+        if parsed.value is None:
+            continue
+        candidate = parsed.value * factor
+        if all(_holds(o, key, candidate) for o in touching):
+            fixes.append((variant, candidate))
+    return fixes
 
 
 def _canonical(variant: str, value: Decimal, factor: Decimal) -> str:

@@ -220,12 +220,17 @@ def attach_context(lines: Sequence[TextLine], table_boxes: Sequence[Box], page_h
             used.add(chosen[0])
         below = [(i, ln) for i, ln in indexed if box[3] - 5 <= ln.bbox[1] < floor and i not in used]
         contexts[t].notes = _notes(below, used)
-    rest = [ln for i, ln in indexed if i not in used]
+    text, boxes = _page_text([ln for i, ln in indexed if i not in used])
+    return PageContext(tables=contexts, text=text, text_boxes=boxes)
+
+
+def _page_text(rest: list[TextLine]) -> tuple[list[str], list[Box]]:
+    """Lines no table claimed, joined into visual rows: the page's text and the box of each row."""
     rows = _visual_rows(rest)
     text = [" ".join(fragment.text for fragment in row) for row in rows]
     boxes = [(min(f.bbox[0] for f in row), min(f.bbox[1] for f in row),
               max(f.bbox[2] for f in row), max(f.bbox[3] for f in row)) for row in rows]
-    return PageContext(tables=contexts, text=text, text_boxes=boxes)
+    return text, boxes
 
 
 def _notes(below: list[tuple[int, TextLine]], used: set[int]) -> list[str]:

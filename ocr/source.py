@@ -80,30 +80,48 @@ def _inside(glyph: Glyph, box: FloatBox) -> bool:
     return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
+def _hidden_text_over_scan(
+    layer: LayerPage, n_visible: int, page_area: float, trust_invisible: bool
+) -> SourceChoice | None:
+    """Mostly invisible characters over a page-sized image: another tool's OCR of a scan."""
+    hidden = sum(1 for g in layer.glyphs if g.invisible)
+    page_image = any(_area(box) >= PAGE_IMAGE_SHARE * page_area for box in layer.images)
+    if not (hidden and hidden >= n_visible and page_image):
+        return None
+    if trust_invisible:
+        return SourceChoice("text", "invisible text layer over a scan, trusted by option",
+                            glyphs=layer.glyphs, over_image=True)
+    return SourceChoice("ocr", "invisible text over a page image (another tool's OCR)")
+
+
+def _untrusted_layer(visible: list[Glyph]) -> str | None:
+    """Why the visible characters cannot be read as they are (None when they can)."""
+    doubtful = sum(1 for g in visible if _doubtful(g))
+    if doubtful > MAX_DOUBTFUL_SHARE * len(visible):
+        return f"{doubtful} of {len(visible)} characters have no Unicode mapping"
+    if not _plausible_script(visible):
+        return "text layer is not plausible Chinese (fonts without a Unicode map)"
+    return None
+
+
 def choose_source(layer: LayerPage, mode: OcrMode = "auto", trust_invisible: bool = False) -> SourceChoice:
     """Decide how to read one page (see the module docstring)."""
     if mode == "always":
         return SourceChoice("ocr", "OCR requested for every page")
-    page_area = float(layer.width_px * layer.height_px)
-    visible = [g for g in layer.glyphs if not g.invisible]
-    hidden = [g for g in layer.glyphs if g.invisible]
-    page_image = any(_area(box) >= PAGE_IMAGE_SHARE * page_area for box in layer.images)
     if mode == "never":
         return SourceChoice("text", "text layer requested", glyphs=layer.glyphs)
-    if hidden and len(hidden) >= len(visible) and page_image:
-        if trust_invisible:
-            return SourceChoice("text", "invisible text layer over a scan, trusted by option",
-                                glyphs=layer.glyphs, over_image=True)
-        return SourceChoice("ocr", "invisible text over a page image (another tool's OCR)")
+    page_area = float(layer.width_px * layer.height_px)
+    visible = [g for g in layer.glyphs if not g.invisible]
+    over_scan = _hidden_text_over_scan(layer, len(visible), page_area, trust_invisible)
+    if over_scan is not None:
+        return over_scan
     if not visible:
         if layer.images:
             return SourceChoice("ocr", "no text layer")
         return SourceChoice("text", "no text and no image: vector drawing only")
-    doubtful = sum(1 for g in visible if _doubtful(g))
-    if doubtful > MAX_DOUBTFUL_SHARE * len(visible):
-        return SourceChoice("ocr", f"{doubtful} of {len(visible)} characters have no Unicode mapping")
-    if not _plausible_script(visible):
-        return SourceChoice("ocr", "text layer is not plausible Chinese (fonts without a Unicode map)")
+    untrusted = _untrusted_layer(visible)
+    if untrusted is not None:
+        return SourceChoice("ocr", untrusted)
     pictures = tuple(box for box in layer.images
                      if _area(box) >= MIN_PICTURE_SHARE * page_area
                      and sum(1 for g in visible if _inside(g, box)) <= MAX_CHARS_OVER_PICTURE)

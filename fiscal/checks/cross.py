@@ -410,35 +410,26 @@ def _class_lines_rule(ctx: Context) -> Iterator[Equation]:
             continue
         lines = coded_lines(coded)
         for line in summary.lines:
-            if not (line.key or "").startswith("class:"):
-                continue
-            code = (line.key or "")[6:]
-            amount = line.get(s_field)
+            code = (line.key or "").removeprefix("class:")
+            amount = line.get(s_field) if (line.key or "").startswith("class:") else None
             if amount is None:
                 continue
-            exact = [ln for ln in lines if ln.code == code]
-            members = exact or [
-                ln for ln in lines if (ln.code or "").startswith(code) and len(ln.code or "") == 7
-            ]
-            parts = [a for a in (m.get(c_field) for m in members) if a is not None]
+            parts = [a for a in (m.get(c_field) for m in _class_members(lines, code)) if a is not None]
             if not parts and amount.value in (None, 0):
                 continue
             if not parts:
-                yield Equation(
-                    rid,
-                    amount,
-                    [],
-                    message=f"类{code}在{coded.kind.label}中无对应行",
-                    message_en=f"class {code} missing from {coded_kind}",
-                )
+                yield Equation(rid, amount, [], message=f"类{code}在{coded.kind.label}中无对应行",
+                               message_en=f"class {code} missing from {coded_kind}")
                 continue
-            yield Equation(
-                rid,
-                amount,
-                parts,
-                message=f"{summary.kind.label}类{code}应等于{coded.kind.label}",
-                message_en=f"class {code}: {summary_kind} = {coded_kind}",
-            )
+            yield Equation(rid, amount, parts,
+                           message=f"{summary.kind.label}类{code}应等于{coded.kind.label}",
+                           message_en=f"class {code}: {summary_kind} = {coded_kind}")
+
+
+def _class_members(lines: list[Line], code: str) -> list[Line]:
+    """The class's own row, or else its items (7-digit codes under it)."""
+    exact = [ln for ln in lines if ln.code == code]
+    return exact or [ln for ln in lines if (ln.code or "").startswith(code) and len(ln.code or "") == 7]
 
 
 def _subset_rule(ctx: Context) -> Iterator[Equation]:

@@ -51,18 +51,8 @@ def fund_rows(sheet: Sheet) -> list[FundRow]:
         )
         if label_col is None:
             continue
-        cells = list(range(label_col + 1, grid.n_cols))
-        while cells and not texts[cells[0]]:
-            cells.pop(0)
-        cells = cells[:4]
-        if cells and _PERCENT_RE.match(texts[cells[0]]) and cells[0] - 1 > label_col:
-            cells.insert(0, cells[0] - 1)  # blank amount before its share
-        current = _amount(sheet, grid, r, cells[0], "当年金额") if cells else None
-        share_cell = cells[1] if len(cells) > 1 else None
-        share = (texts[share_cell], (r, share_cell)) if share_cell is not None and texts[share_cell] else None
-        prior = [_amount(sheet, grid, r, c, "近两年") for c in cells[2:4]]
+        rows.append(_fund_row(sheet, grid, r, label_col, block))
         label = texts[label_col]
-        rows.append(FundRow(label, block, current, share, prior))
         if label == "合计" and block == "income":
             block = "expenditure_pending"
         if label in EXPENSE_LABELS:
@@ -73,18 +63,38 @@ def fund_rows(sheet: Sheet) -> list[FundRow]:
     return rows
 
 
+def _fund_row(sheet: Sheet, grid: Grid, r: int, label_col: int, block: str) -> FundRow:
+    """Up to four cells after the label: the year's amount, its share, the two years before."""
+    texts = grid.row_texts(r)
+    cells = list(range(label_col + 1, grid.n_cols))
+    while cells and not texts[cells[0]]:
+        cells.pop(0)
+    cells = cells[:4]
+    if cells and _PERCENT_RE.match(texts[cells[0]]) and cells[0] - 1 > label_col:
+        cells.insert(0, cells[0] - 1)  # blank amount before its share
+    current = _amount(sheet, grid, r, cells[0], "当年金额") if cells else None
+    share_cell = cells[1] if len(cells) > 1 else None
+    share = (texts[share_cell], (r, share_cell)) if share_cell is not None and texts[share_cell] else None
+    prior = [_amount(sheet, grid, r, c, "近两年") for c in cells[2:4]]
+    return FundRow(texts[label_col], block, current, share, prior)
+
+
+def _year_amount(row: FundRow, year: int) -> Amount | None:
+    """Year 0 is the current column, 1 and 2 the prior years' columns."""
+    if year == 0:
+        return row.current
+    return row.prior[year - 1] if len(row.prior) >= year else None
+
+
 def _block_sums(sheet: Sheet, rows: list[FundRow]) -> Iterator[Equation]:
     for block in ("income", "expenditure"):
         members = [r for r in rows if r.block == block and r.label != "合计"]
         total = next((r for r in rows if r.block == block and r.label == "合计"), None)
         if total is None or not members:
             continue
-        for i in range(3):
-            t = total.current if i == 0 else (total.prior[i - 1] if len(total.prior) >= i else None)
-            parts = [
-                m.current if i == 0 else (m.prior[i - 1] if len(m.prior) >= i else None) for m in members
-            ]
-            present = [p for p in parts if p is not None]
+        for year in range(3):
+            t = _year_amount(total, year)
+            present = [p for p in (_year_amount(m, year) for m in members) if p is not None]
             if t is not None and present:
                 yield Equation(
                     "P14.1",
@@ -138,38 +148,47 @@ def _projects(sheet: Sheet) -> Iterator[Finding]:
     """P14.5: a project's 用途 text that enumerates 'N、…X万元' items must add up to its budget."""
     grid = Grid(sheet.table)
     for r in range(grid.n_rows):
-        texts = grid.row_texts(r)
-        kinds = [
-            c for c, t in enumerate(texts) if "类" in t and ("本级" in t or "转移" in t or t.endswith("类"))
-        ]
-        if not kinds:
+        listed = _listed_purpose(grid.row_texts(r))
+        if listed is None:
             continue
-        numbers = [c for c in range(kinds[0] + 1, grid.n_cols) if parse_amount(texts[c]).value is not None]
-        text_cells = [
-            c
-            for c in range(kinds[0] + 1, grid.n_cols)
-            if c not in numbers and _ENUM_SPLIT_RE.search(texts[c] or "")
-        ]
-        if len(numbers) < 1 or not text_cells:
-            continue
-        budget_cell = numbers[-1]
-        budget = parse_amount(texts[budget_cell]).value
-        parts = [p for p in _ENUM_SPLIT_RE.split(texts[text_cells[0]]) if p.strip()]
-        amounts = [_WAN_RE.search(p) for p in parts]
-        if budget is None or len(parts) < 2 or any(a is None for a in amounts):
-            continue
-        total = sum((Decimal(a.group(1)) for a in amounts if a), Decimal(0))
+        budget_cell, text_cell, budget, total = listed
         if abs(total - budget) > Decimal("0.01"):
             yield PERF_PURPOSE.finding(
                 table=sheet.id,
                 form=sheet.table.form,
-                cells=[(r, budget_cell), (r, text_cells[0])],
+                cells=[(r, budget_cell), (r, text_cell)],
                 message=f"项目用途所列金额合计{total}万元与项目本年度预算{budget}万元不符",
                 message_en="project purpose items do not add up to the project budget",
                 expected=str(budget),
                 actual=str(total),
                 difference=str(total - budget),
             )
+
+
+def _listed_purpose(texts: list[str]) -> tuple[int, int, Decimal, Decimal] | None:
+    """A project row whose 用途 enumerates amounts: (budget column, text column, budget, Σ listed)."""
+    kinds = [c for c, t in enumerate(texts) if "类" in t and ("本级" in t or "转移" in t or t.endswith("类"))]
+    if not kinds:
+        return None
+    after = range(kinds[0] + 1, len(texts))
+    numbers = [c for c in after if parse_amount(texts[c]).value is not None]
+    text_cells = [c for c in after if c not in numbers and _ENUM_SPLIT_RE.search(texts[c] or "")]
+    if len(numbers) < 1 or not text_cells:
+        return None
+    budget = parse_amount(texts[numbers[-1]]).value
+    total = _enumerated_total(texts[text_cells[0]])
+    if budget is None or total is None:
+        return None
+    return numbers[-1], text_cells[0], budget, total
+
+
+def _enumerated_total(text: str) -> Decimal | None:
+    """Σ of 'N、…X万元' items when the text lists at least two and each names its amount."""
+    parts = [p for p in _ENUM_SPLIT_RE.split(text) if p.strip()]
+    amounts = [_WAN_RE.search(p) for p in parts]
+    if len(parts) < 2 or any(a is None for a in amounts):
+        return None
+    return sum((Decimal(a.group(1)) for a in amounts if a), Decimal(0))
 
 
 def _cross(ctx: Context, sheet: Sheet, rows: list[FundRow]) -> Iterator[Equation]:

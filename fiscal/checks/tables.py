@@ -632,22 +632,27 @@ def _econ_groups_rule(ctx: Context) -> Iterator[Equation]:
                     message=f"经济分类{code}应等于其款级科目之和",
                     message_en=f"economic class {code} = its items",
                 )
-        for key, classes, rid, zh in (
-            ("personnel_total", ("301", "303"), "H06.2", "人员经费合计应等于301+303"),
-            ("public_total", None, "H06.3", "公用经费合计应等于302+307+309+310+399等"),
-        ):
-            footer = next((ln for ln in sheet.lines if ln.key == key), None)
-            if footer is None or footer.get("amount") is None:
-                continue
-            chosen = [
-                ln
-                for c, ln in by_code.items()
-                if c and len(c) == 3 and ((c in classes) if classes else c not in ("301", "303"))
-            ]
-            parts = [a for a in (ln.get("amount") for ln in chosen) if a is not None]
-            total_amount = footer.get("amount")
-            if parts and total_amount is not None:
-                yield Equation(rid, total_amount, parts, message=zh, message_en=f"{key} = classes")
+        yield from _econ_footers(sheet, by_code)
+
+
+_PERSONNEL_CLASSES = ("301", "303")
+
+
+def _econ_footers(sheet: Sheet, by_code: dict[str | None, Line]) -> Iterator[Equation]:
+    """人员经费合计 = 301 + 303; 公用经费合计 = every other class."""
+    for key, personnel, rid, zh in (
+        ("personnel_total", True, "H06.2", "人员经费合计应等于301+303"),
+        ("public_total", False, "H06.3", "公用经费合计应等于302+307+309+310+399等"),
+    ):
+        footer = next((ln for ln in sheet.lines if ln.key == key), None)
+        total_amount = footer.get("amount") if footer is not None else None
+        if total_amount is None:
+            continue
+        chosen = [ln for c, ln in by_code.items()
+                  if c and len(c) == 3 and (c in _PERSONNEL_CLASSES) == personnel]
+        parts = [a for a in (ln.get("amount") for ln in chosen) if a is not None]
+        if parts:
+            yield Equation(rid, total_amount, parts, message=zh, message_en=f"{key} = classes")
 
 
 def _procurement_product_rule(ctx: Context) -> Iterator[Equation]:
