@@ -21,7 +21,7 @@ from pathlib import Path
 from ocr.cells import read_table_cells
 from ocr.context import attach_context, find_text_lines, read_text_lines
 from ocr.contract import BBox, Extraction, PageInfo, Source, Table
-from ocr.engines import get_engine
+from ocr.engines import OcrEngine, Orientation, get_engine, get_orientation
 from ocr.errors import InvalidPageRangeError, ProcessingTimeoutError
 from ocr.grid import find_tables, page_lines
 from ocr.lexicon import Lexicon, correct_tables
@@ -43,7 +43,7 @@ CONTINUATION_TOLERANCE = 0.02
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    engine: str = "rapidocr"  # "rapidocr" | "tesseract"
+    engine: str = "rapidocr"  # "rapidocr" | "tesseract": made when no PixelReaders are passed
     dpi: int = 300
     pages: tuple[int, ...] | None = None  # 1-based page numbers; None = all
     max_pages: int = 500
@@ -65,6 +65,27 @@ class PageResult:
     tables: list[Table] = field(default_factory=list)  # ids are page-local until assemble()
 
 
+class PixelReaders:
+    """The OCR engine and orientation classifier an extraction reads pixels with. Injected by the
+    caller, or made from ``ExtractOptions.engine`` when first needed: a digital report loads no model."""
+
+    def __init__(self, engine_name: str = "rapidocr", engine: OcrEngine | None = None,
+                 orientation: Orientation | None = None) -> None:
+        self._name, self._engine, self._orientation = engine_name, engine, orientation
+
+    @property
+    def engine(self) -> OcrEngine:
+        if self._engine is None:
+            self._engine = get_engine(self._name)
+        return self._engine
+
+    @property
+    def orientation(self) -> Orientation:
+        if self._orientation is None:
+            self._orientation = get_orientation()
+        return self._orientation
+
+
 def inspect_source(path: Path, max_pages: int | None = None) -> Source:
     """Validate the file (sniffed by content) and count its pages; raise a typed error if unusable.
 
@@ -74,10 +95,11 @@ def inspect_source(path: Path, max_pages: int | None = None) -> Source:
     return Source(filename=path.name, sha256=_sha256(path), pages=doc.pages)
 
 
-def extract_page(path: Path, page_number: int, options: ExtractOptions) -> PageResult:
+def extract_page(path: Path, page_number: int, options: ExtractOptions,
+                 readers: PixelReaders | None = None) -> PageResult:
     """Rasterise and read one page (1-based) of a PDF or the single page of an image file."""
     doc = open_document(path, options.max_pages)
-    with _LayerReader(doc, options) as layers:
+    with _LayerReader(doc, options, readers) as layers:
         return _extract_doc_page(doc, page_number, options, layers)
 
 
@@ -97,14 +119,14 @@ def assemble(source: Source, pages: list[PageResult]) -> Extraction:
 
 
 def extract(path: Path, options: ExtractOptions | None = None,
-            progress: ProgressCallback | None = None) -> Extraction:
+            progress: ProgressCallback | None = None, readers: PixelReaders | None = None) -> Extraction:
     """Whole document, page by page (never every page in memory at once)."""
     options = options or ExtractOptions()
     doc = open_document(path, options.max_pages)
     numbers = select_pages(doc.pages, options.pages)
     source = Source(filename=path.name, sha256=_sha256(path), pages=doc.pages)
     results = []
-    with _LayerReader(doc, options) as layers:
+    with _LayerReader(doc, options, readers) as layers:
         for done, number in enumerate(numbers, start=1):
             results.append(_extract_doc_page(doc, number, options, layers))
             if progress is not None:
@@ -147,10 +169,12 @@ class _Deadline:
 
 
 class _LayerReader:
-    """The PDF opened once for its text layers (None for images, or when every page is OCR'd)."""
+    """The PDF opened once for its text layers (None for images, or when every page is OCR'd), and
+    the readers for the pages (or pictures) that need OCR."""
 
-    def __init__(self, doc: DocumentInfo, options: ExtractOptions) -> None:
+    def __init__(self, doc: DocumentInfo, options: ExtractOptions, readers: PixelReaders | None) -> None:
         self.doc = doc
+        self.readers = readers or PixelReaders(options.engine)
         self.pdf = open_pdf(doc.path) if doc.kind == "pdf" and options.ocr != "always" else None
 
     def __enter__(self) -> _LayerReader:
@@ -177,7 +201,7 @@ def _extract_doc_page(doc: DocumentInfo, number: int, options: ExtractOptions,
     else:
         raster = _raster(doc, number, options)
         deadline.check("rasterise")
-        result = read_page(raster, options, deadline)
+        result = read_page(raster, options, layers.readers, deadline)
     log.info("page %d: %d tables in %.2f s (%s)", number, len(result.tables), time.monotonic() - started,
              choice.reason if choice is not None else "image")
     return result
@@ -195,7 +219,7 @@ def _read_layer_page(layers: _LayerReader, layer: LayerPage, choice: SourceChoic
     if choice.pictures:
         raster = _raster(doc, layer.number, options)
         deadline.check("rasterise")
-        pictured = read_page(_only_regions(raster, choice.pictures), options, deadline)
+        pictured = read_page(_only_regions(raster, choice.pictures), options, layers.readers, deadline)
         tables, text, boxes = _with_picture_tables(tables, pictured.tables, layer, choice)
         text, boxes = text + pictured.page.text, boxes + pictured.page.text_boxes
         source = "mixed"
@@ -262,11 +286,12 @@ def _holds(box: tuple[int, int, int, int], glyph_box: FloatBox) -> bool:
     return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
-def read_page(raster: RasterPage, options: ExtractOptions, deadline: _Deadline | None = None) -> PageResult:
+def read_page(raster: RasterPage, options: ExtractOptions, readers: PixelReaders,
+              deadline: _Deadline | None = None) -> PageResult:
     """Everything after rasterisation for one page image."""
     deadline = deadline or _Deadline(raster.number, options.page_timeout_s)
-    engine = get_engine(options.engine)
-    upright = make_upright(raster.image)
+    engine = readers.engine
+    upright = make_upright(raster.image, readers.orientation)
     deadline.check("preprocess")
     image, scale = enlarge_small_text(upright.image)
     dpi = round(raster.dpi * scale)

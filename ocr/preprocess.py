@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from ocr.engines.base import GrayImage
+from ocr.engines.base import GrayImage, Orientation
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def _axis_score(blobs: list[tuple[int, int, int, int]]) -> float:
     return score
 
 
-def detect_rotation(gray: GrayImage) -> int:
+def detect_rotation(gray: GrayImage, orientation: Orientation) -> int:
     """Clockwise quarter turn (0/90/180/270) that makes the text upright."""
     small, _ = _downscale(gray)
     text_mask = _text_only(ink_mask(small))
@@ -159,11 +159,8 @@ def detect_rotation(gray: GrayImage) -> int:
     lines = [b for b in blobs if b[2] >= 1.6 * b[3]]
     lines.sort(key=lambda b: b[2] * b[3], reverse=True)
     crops = [small[y:y + h, x:x + w] for x, y, w, h in lines[:_ORIENTATION_SAMPLE]]
-    if crops:
-        from ocr.engines.rapid import classify_upside_down
-
-        if classify_upside_down(crops) > 0.5:
-            rotation = (rotation + 180) % 360
+    if crops and orientation.upside_down_share(crops) > 0.5:
+        rotation = (rotation + 180) % 360
     return rotation
 
 
@@ -188,9 +185,9 @@ def estimate_skew(gray: GrayImage) -> float:
     return round(float(refined), 2)
 
 
-def make_upright(gray: GrayImage) -> Upright:
+def make_upright(gray: GrayImage, orientation: Orientation) -> Upright:
     """Upright, deskewed grayscale page plus the corrections applied."""
-    rotation = detect_rotation(gray)
+    rotation = detect_rotation(gray, orientation)
     image = rotate_quarter(gray, rotation)
     skew = estimate_skew(image)
     if abs(skew) >= _MIN_SKEW_TO_CORRECT:

@@ -33,3 +33,11 @@ class OcrEngine(Protocol):
     def recognize(self, crops: Sequence[CellCrop]) -> list[Recognition]:
         """Read every crop; one Recognition per crop, same order. Batches where the engine allows."""
         ...
+
+
+class Orientation(Protocol):
+    """Tells text lines that are upside down (a page scanned the wrong way round)."""
+
+    def upside_down_share(self, lines: Sequence[GrayImage]) -> float:
+        """Share of the line crops (weighted by confidence) that read as rotated 180°."""
+        ...

@@ -6,11 +6,13 @@ models load once per process (``shared_rapidocr``); the first call costs ~3 s.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -71,6 +73,23 @@ def classify_upside_down(lines: Sequence[GrayImage]) -> float:
         if str(label) == "180":
             flipped += float(score)
     return flipped / total if total else 0.0
+
+
+class RapidOrientation:
+    """PP-OCR's text-line direction classifier (shared with the recogniser's models)."""
+
+    def upside_down_share(self, lines: Sequence[GrayImage]) -> float:
+        return classify_upside_down(lines)
+
+
+def probe() -> None:
+    """The package and its bundled models are installed (loads nothing)."""
+    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    if spec is None or spec.origin is None or importlib.util.find_spec("onnxruntime") is None:
+        raise EngineUnavailableError("rapidocr-onnxruntime or onnxruntime is not installed")
+    models = list((Path(spec.origin).parent / "models").glob("*.onnx"))
+    if len(models) < 3:
+        raise EngineUnavailableError(f"RapidOCR models missing: {len(models)} of 3 .onnx files found")
 
 
 class RapidEngine:

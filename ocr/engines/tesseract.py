@@ -7,6 +7,7 @@ cells.py splits multi-line cells before they get here.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from collections.abc import Sequence
@@ -26,6 +27,15 @@ TESSDATA = os.environ.get("FISCALOCR_TESSDATA", "/usr/share/tesseract-ocr/5/tess
 NUMERIC_WHITELIST = "0123456789.,-"
 _TARGET_HEIGHT = 40  # px of ink height; LSTM models are most accurate around this size
 _PAD = 12
+
+
+def probe(tessdata: str = TESSDATA) -> None:
+    """tesserocr and the language data are installed (loads nothing)."""
+    if importlib.util.find_spec("tesserocr") is None:
+        raise EngineUnavailableError("tesserocr is not installed")
+    for lang in ("eng", "chi_sim"):
+        if not (Path(tessdata) / f"{lang}.traineddata").is_file():
+            raise EngineUnavailableError(f"tesseract language data {lang} missing in {tessdata}")
 
 
 class TesseractEngine:

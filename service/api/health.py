@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ocr.engines import probe_engine
 from service.db import ping
 from service.dbgate import DatabaseGate
 from service.errors import ServiceError
@@ -26,7 +27,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "A dependency is not reachable"}})
 async def readyz(request: Request) -> JSONResponse:
-    """Database, storage and the job queue are reachable (200), or which of them is not (503)."""
+    """Database, storage and the job queue are reachable and the OCR engine is installed (200), or
+    which of them is not (503)."""
     gate: DatabaseGate = request.app.state.db_gate
     checks: dict[str, dict[str, Any]] = {}
     try:
@@ -52,7 +54,8 @@ def _check(probe: Callable[[], object]) -> dict[str, Any]:
 
 def _other_checks(request: Request) -> dict[str, dict[str, Any]]:
     state = request.app.state
-    return {"storage": _check(state.storage.check), "queue": _check(lambda: _queue_ready(state.runner))}
+    return {"storage": _check(state.storage.check), "queue": _check(lambda: _queue_ready(state.runner)),
+            "ocr": _check(lambda: probe_engine(state.settings.engine))}
 
 
 def _queue_ready(runner: Any) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 from ocr_pages import DPI, Page, TableSpec, budget_table, render_page
 from PIL import Image
 
+from ocr.engines import get_orientation
 from ocr.grid import TableGrid, find_tables
 from ocr.preprocess import make_upright
 
@@ -64,7 +65,7 @@ def test_blank_and_text_pages_have_no_tables(text_only_image: Image.Image) -> No
 def test_rotated_and_skewed_page_is_recovered(budget_page: Page) -> None:
     # PIL rotates counter-clockwise: 90 + 2 degrees of scan damage.
     damaged = budget_page.image.rotate(92, expand=True, fillcolor=255, resample=Image.Resampling.BILINEAR)
-    upright = make_upright(_gray(damaged))
+    upright = make_upright(_gray(damaged), get_orientation())
     assert upright.rotation == 90
     assert abs(upright.skew_deg - 2.0) <= 0.15
     grids = find_tables(upright.image, DPI)
@@ -73,6 +74,6 @@ def test_rotated_and_skewed_page_is_recovered(budget_page: Page) -> None:
 
 
 def test_upside_down_page(budget_page: Page) -> None:
-    upright = make_upright(_gray(budget_page.image.rotate(180)))
+    upright = make_upright(_gray(budget_page.image.rotate(180)), get_orientation())
     assert upright.rotation == 180
     assert upright.skew_deg == 0.0

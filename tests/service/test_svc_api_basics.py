@@ -172,7 +172,7 @@ def test_health_ready_and_metrics(server: Server) -> None:
     ready = httpx.get(f"{server.url}/readyz")
     assert ready.status_code == 200, ready.text
     assert {name: check["ok"] for name, check in ready.json()["checks"].items()} == {
-        "database": True, "storage": True, "queue": True}
+        "database": True, "storage": True, "queue": True, "ocr": True}
     metrics = httpx.get(f"{server.url}/metrics")
     assert metrics.status_code == 200
     assert "text/plain" in metrics.headers["content-type"]
@@ -247,3 +247,18 @@ def test_callback_url_is_vetted_at_submission(api: Api, scanned_pdf: Path) -> No
         _error(api.upload(scanned_pdf, callback_url=url), 403, "fetch_refused_address")
     _error(api.upload(scanned_pdf, callback_url="ftp://hooks/x"), 422, "validation_error")
     assert api.client.get("/v1/documents").json()["total"] == 0
+
+
+def test_readyz_reports_an_ocr_engine_that_is_not_installed(tmp_path: Path) -> None:
+    """The engine's probe (no model loaded) runs in /readyz: tesseract without its language data."""
+    srv = Server(tmp_path, extra_env={"FISCALOCR_ENGINE": "tesseract",
+                                      "FISCALOCR_TESSDATA": str(tmp_path / "no-tessdata")}).start()
+    try:
+        response = httpx.get(f"{srv.url}/readyz")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["checks"]["ocr"]["ok"] is False
+        assert "language data" in body["checks"]["ocr"]["error"]
+        assert body["checks"]["database"]["ok"] is True and "ocr" in body["message"]
+    finally:
+        srv.stop()
