@@ -1,4 +1,8 @@
-"""Join tables continued on the next page: by the OCR's ``continues`` link or by inference.
+"""Join tables continued on the next page: the one place that decides continuation.
+
+A table continues on the next page when its producer linked it (``Table.continues``), when the first
+table of the next page has no title or form and the same column geometry (a link by layout, from
+any reader's boxes), or when the next table reads as the same kind of table (inference, below).
 
 A continuation has no title of its own (or repeats the same one), the same number of columns and
 no 合计 row of its own; repeated header rows and a repeated 合计 are dropped when the joined grid is
@@ -20,6 +24,36 @@ log = logging.getLogger(__name__)
 JOINED = FindingKind("T.JOIN", "info", "续表合并", "continuation joined",
                      "the first table of a page against the table the page before ends with: an explicit "
                      "link, or no other title, the same columns and kind, no new 合计 on top: joined")
+
+
+# Column boundaries of a continued table may differ by this fraction of its width (rasterisation and
+# deskew shift them by a few pixels, never by a column).
+GEOMETRY_TOLERANCE = 0.02
+
+
+def _column_edges(table: Table) -> list[float]:
+    """Left edge of every column, relative to the table's width (0..1)."""
+    x0, _, x1, _ = table.bbox
+    width = max(1, x1 - x0)
+    edges: dict[int, int] = {}
+    for cell in table.cells:
+        edges[cell.col] = min(edges.get(cell.col, cell.bbox[0]), cell.bbox[0])
+    return [(edges[c] - x0) / width for c in sorted(edges)]
+
+
+def _same_grid_on_next_page(last: Table, candidate: Table) -> bool:
+    """``candidate`` opens the next page untitled, with ``last``'s columns at the same places."""
+    if candidate.page != last.page + 1 or candidate.title or candidate.form:
+        return False
+    if candidate.n_cols != last.n_cols:
+        return False
+    edges_a, edges_b = _column_edges(last), _column_edges(candidate)
+    if len(edges_a) != len(edges_b):
+        return False
+    width_a, width_b = last.bbox[2] - last.bbox[0], candidate.bbox[2] - candidate.bbox[0]
+    if abs(width_a - width_b) > GEOMETRY_TOLERANCE * max(width_a, width_b, 1):
+        return False
+    return all(abs(a - b) <= GEOMETRY_TOLERANCE for a, b in zip(edges_a, edges_b, strict=True))
 
 
 def _same_title(a: Table, b: Table) -> bool:
@@ -90,10 +124,10 @@ def join_continuations(
     for index, table in enumerate(tables):
         if table.id in absorbed:
             continue
-        current, position, last_page = table, index + 1, table.page
+        current, position, last_part = table, index + 1, table
         parts[table.id] = [(0, table.page)]
         while True:
-            nxt, how = _next_part(tables, by_id, current, position, last_page, cache)
+            nxt, how = _next_part(tables, by_id, current, position, last_part, cache)
             if nxt is None or nxt.id in absorbed or nxt.id == table.id:
                 break
             rows, cols = current.n_rows + nxt.n_rows, max(current.n_cols, nxt.n_cols)
@@ -103,7 +137,7 @@ def join_continuations(
             absorbed.add(nxt.id)
             parts[table.id].append((current.n_rows, nxt.page))
             current = merge(current, nxt)
-            position, last_page = tables.index(nxt) + 1, nxt.page
+            position, last_part = tables.index(nxt) + 1, nxt
             findings.append(
                 JOINED.finding(f"续表{nxt.id}（第{nxt.page}页）已并入{current.id}",
                                f"continuation {nxt.id} joined ({how})", table=current.id, form=current.form)
@@ -113,16 +147,20 @@ def join_continuations(
 
 
 def _next_part(  # noqa: PLR0917  (the state of one join loop)
-    tables: list[Table], by_id: dict[str, Table], current: Table, position: int, last_page: int,
+    tables: list[Table], by_id: dict[str, Table], current: Table, position: int, last_part: Table,
     cache: SheetCache,
 ) -> tuple[Table | None, str]:
-    if current.continues:
-        return by_id.get(current.continues), "link"
+    """The table that carries on ``current`` (whose last part so far is ``last_part``), and how."""
+    if last_part.continues:
+        return by_id.get(last_part.continues), "link"
     if position >= len(tables):
         return None, ""
     candidate = tables[position]
+    if _same_grid_on_next_page(last_part, candidate):
+        return candidate, "link"
     try:
-        return (candidate, "inferred") if _continues(current, candidate, last_page, cache) else (None, "")
+        inferred = _continues(current, candidate, last_part.page, cache)
+        return (candidate, "inferred") if inferred else (None, "")
     except Exception:  # inference is best effort; a bad table must not stop the pipeline
         log.exception("continuation inference failed for %s", candidate.id)
         return None, ""

@@ -36,10 +36,6 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(pages_done, pages_total)`` after each page."""
 
-# Column boundaries of a continued table may differ by this fraction of its width
-# (rasterisation and deskew shift them by a few pixels, never by a column).
-CONTINUATION_TOLERANCE = 0.02
-
 
 @dataclass(frozen=True)
 class ExtractOptions:
@@ -104,18 +100,14 @@ def extract_page(path: Path, page_number: int, options: ExtractOptions,
 
 
 def assemble(source: Source, pages: list[PageResult]) -> Extraction:
-    """Give tables document-wide ids (t0, t1, ...) in page order and link continuations."""
+    """Give tables document-wide ids (t0, t1, ...) in page order. Whether one continues another is
+    decided by the fiscal layer (fiscal.continuation), which sees the tables' geometry and their kind."""
     ordered = sorted(pages, key=lambda result: result.page.number)
     tables: list[Table] = []
     for result in ordered:
         for table in sorted(result.tables, key=lambda t: (t.bbox[1], t.bbox[0])):
             tables.append(table.model_copy(update={"id": f"t{len(tables)}", "continues": None}))
-    linked = list(tables)
-    for index, table in enumerate(tables):
-        successor = _continuation_of(table, tables)
-        if successor is not None:
-            linked[index] = table.model_copy(update={"continues": successor.id})
-    return Extraction(source=source, pages=[r.page for r in ordered], tables=linked)
+    return Extraction(source=source, pages=[r.page for r in ordered], tables=tables)
 
 
 def extract(path: Path, options: ExtractOptions | None = None,
@@ -321,36 +313,3 @@ def read_page(raster: RasterPage, options: ExtractOptions, readers: PixelReaders
 
         write_overlay(options.debug_dir / f"page-{raster.number:04d}.png", image, tables, context.text)
     return PageResult(page=page, tables=tables)
-
-
-def _column_edges(table: Table) -> list[float]:
-    """Left edge of every column, relative to the table's width (0..1)."""
-    x0, _, x1, _ = table.bbox
-    width = max(1, x1 - x0)
-    edges: dict[int, int] = {}
-    for cell in table.cells:
-        edges[cell.col] = min(edges.get(cell.col, cell.bbox[0]), cell.bbox[0])
-    return [(edges[c] - x0) / width for c in sorted(edges)]
-
-
-def _continuation_of(table: Table, tables: list[Table]) -> Table | None:
-    """The first table of the next page, if it carries on ``table`` (last on its page)."""
-    same_page_after = [t for t in tables if t.page == table.page and t.bbox[1] > table.bbox[1]]
-    if same_page_after:
-        return None
-    following = [t for t in tables if t.page == table.page + 1]
-    if not following:
-        return None
-    candidate = min(following, key=lambda t: (t.bbox[1], t.bbox[0]))
-    if candidate.title or candidate.form or candidate.n_cols != table.n_cols:
-        return None
-    edges_a, edges_b = _column_edges(table), _column_edges(candidate)
-    if len(edges_a) != len(edges_b):
-        return None
-    width_a = table.bbox[2] - table.bbox[0]
-    width_b = candidate.bbox[2] - candidate.bbox[0]
-    if abs(width_a - width_b) > CONTINUATION_TOLERANCE * max(width_a, width_b, 1):
-        return None
-    if all(abs(a - b) <= CONTINUATION_TOLERANCE for a, b in zip(edges_a, edges_b, strict=True)):
-        return candidate
-    return None

@@ -67,7 +67,7 @@ def _page(number: int, tables: list[Table]) -> PageResult:
     return PageResult(page=PageInfo(number=number, width_px=1654, height_px=2339, dpi=200), tables=tables)
 
 
-def test_assemble_ids_and_continuations() -> None:
+def test_assemble_numbers_tables_and_leaves_continuation_to_the_fiscal_layer() -> None:
     source = Source(filename="x.pdf", sha256="0" * 64, pages=4)
     cols = [100, 500, 700, 1100]
     pages = [
@@ -79,7 +79,7 @@ def test_assemble_ids_and_continuations() -> None:
     result = assemble(source, pages)
     assert [(t.id, t.page) for t in result.tables] == [("t0", 1), ("t1", 1), ("t2", 2), ("t3", 3), ("t4", 4)]
     assert result.tables[0].title == "总表"
-    assert [t.continues for t in result.tables] == [None, None, "t3", None, None]
+    assert [t.continues for t in result.tables] == [None] * 5  # decided once, in fiscal.continuation
     assert [p.number for p in result.pages] == [1, 2, 3, 4]
 
 
