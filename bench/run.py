@@ -204,13 +204,7 @@ def evaluate(inputs: Inputs, report: dict[str, Any]) -> dict[str, Any]:
     real_total = TableScore()
     for name, truth in inputs.real.items():
         real_total = real_total + score_extraction(truth, predicted(f"real:{name}"))[0]
-    adjacency = AdjacencyScore(0, 0, 0, 0)
-    for name, page in inputs.ctdar.items():
-        tables, _, width = _ctdar_tables(predicted(f"ctdar:{name}"))
-        image_width = _image_width(page.image)
-        adjacency = adjacency + adjacency_score(
-            page.cells, page.relations, tables, image_width / width if width else 1.0
-        )
+    adjacency = _ctdar_adjacency(inputs, predicted)
     n_pages = sum(len(t.pages) for t in inputs.corpus.values())
     return {
         "corpus": {
@@ -221,15 +215,7 @@ def evaluate(inputs: Inputs, report: dict[str, Any]) -> dict[str, Any]:
         # The separate target: degraded renders of the real Putuo final-account PDFs.
         "putuo": putuo_total.summary() if putuo_total.tables_truth else None,
         "realscans": real_total.summary() if inputs.real else None,
-        "ctdar": {
-            "pages": len(inputs.ctdar),
-            "relations": adjacency.truth,
-            "precision": round(adjacency.precision, 3),
-            "recall": round(adjacency.recall, 3),
-            "f1": round(adjacency.f1, 3),
-        }
-        if inputs.ctdar
-        else None,
+        "ctdar": _adjacency_summary(len(inputs.ctdar), adjacency) if inputs.ctdar else None,
         "speed": {
             "pages": len(seconds),
             "median_s_per_page": round(statistics.median(seconds), 2) if seconds else None,
@@ -238,6 +224,22 @@ def evaluate(inputs: Inputs, report: dict[str, Any]) -> dict[str, Any]:
         "errors": sorted({d["error"] for d in per_document if d["error"]}),
         "per_document": per_document,
     }
+
+
+def _ctdar_adjacency(inputs: Inputs, predicted: Callable[[str], Extraction | None]) -> AdjacencyScore:
+    adjacency = AdjacencyScore(0, 0, 0, 0)
+    for name, page in inputs.ctdar.items():
+        tables, _, width = _ctdar_tables(predicted(f"ctdar:{name}"))
+        image_width = _image_width(page.image)
+        adjacency = adjacency + adjacency_score(
+            page.cells, page.relations, tables, image_width / width if width else 1.0
+        )
+    return adjacency
+
+
+def _adjacency_summary(pages: int, adjacency: AdjacencyScore) -> dict[str, Any]:
+    return {"pages": pages, "relations": adjacency.truth, "precision": round(adjacency.precision, 3),
+            "recall": round(adjacency.recall, 3), "f1": round(adjacency.f1, 3)}
 
 
 def _image_width(path: Path) -> int:
