@@ -108,11 +108,53 @@ def drop_glyph_stems(pieces: GrayImage, mask: GrayImage, crossing: GrayImage, dp
         if w >= min_length or h > geometry.thickest:
             continue
         stem = _Dash(pos=int(y + h // 2), start=int(x), end=int(x + w), width=int(h))
-        drop[index] = _flanked(stem, clear, geometry)
+        drop[index] = _flanked(stem, clear, geometry) or _in_text_line(stem, clear, other, geometry)
     if not drop.any():
         return pieces
     kept = as_gray(np.where(drop[labels], 0, work).astype(np.uint8))
     return kept if horizontal else np.ascontiguousarray(kept.T)
+
+
+def _in_text_line(stem: _Dash, clear: GrayImage, crossing: GrayImage, geometry: DashGeometry) -> bool:
+    """A stroke standing clear of anything along it, with a glyph of its own height beside it.
+
+    Characters of one text line share their height: the "1" opening "1,503.52" has paper on its
+    left, but "503" starts within a character's width on its right, running from the stem's top
+    to its bottom. A piece of a broken rule ends where the rule broke, not where the text beside
+    it does, and a piece of rule between two crossing rules reaches them.
+    """
+    length = stem.end - stem.start
+    half = stem.width // 2 + geometry.clearance
+    if _reaches_crossing(stem, crossing, geometry):
+        return False
+    for side in (-1, 1):
+        near = stem.pos + side * half
+        lo, hi = (near - length, near) if side < 0 else (near + 1, near + 1 + length)
+        left = max(0, stem.start - length // 2)  # wider than the stem: a taller glyph shows as taller
+        strip = clear[max(0, lo):max(0, hi), left:stem.end + length // 2]
+        if strip.size and _same_extent(strip, stem.start - left, length):
+            return True
+    return False
+
+
+def _reaches_crossing(stem: _Dash, crossing: GrayImage, geometry: DashGeometry) -> bool:
+    """A crossing rule right past either end (a glyph keeps the cell's padding from the rules)."""
+    reach = 2 * geometry.clearance
+    top, bottom = max(0, stem.pos - geometry.thickest), stem.pos + geometry.thickest + 1
+    before = crossing[top:bottom, max(0, stem.start - reach):stem.start]
+    after = crossing[top:bottom, stem.end:stem.end + reach]
+    return bool(before.any() or after.any())
+
+
+def _same_extent(strip: GrayImage, offset: int, length: int) -> bool:
+    """The strip's ink starts where the stem starts and runs to its end (within an eighth of its
+    length), or a little past it: punctuation (the comma of 1,503) descends below the line."""
+    along = np.flatnonzero((strip > 0).any(axis=0))
+    if along.size == 0 or (strip > 0).mean() < 0.05:
+        return False
+    slack = max(2, length // 8)
+    past_end = int(along[-1]) + 1 - (offset + length)
+    return abs(int(along[0]) - offset) <= slack and -slack <= past_end <= max(slack, length // 3)
 
 
 def _flanked(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
@@ -149,9 +191,11 @@ class _Direction:
         clear = _without_long_crossings(self.work, other, geometry, min_length)
         around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
         apart = as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(cv2.dilate(other, around))))
-        isolated = [_isolated(d, clear, geometry) for d in self.candidates]
-        dashes = [d for d, alone in zip(self.candidates, isolated, strict=True) if alone]
-        fillers = [d for d, alone in zip(self.candidates, isolated, strict=True)
+        # a stroke standing in a line of text is a character, neither a dash nor a filler
+        strokes = [d for d in self.candidates if not _in_text_line(d, clear, other, geometry)]
+        isolated = [_isolated(d, clear, geometry) for d in strokes]
+        dashes = [d for d, alone in zip(strokes, isolated, strict=True) if alone]
+        fillers = [d for d, alone in zip(strokes, isolated, strict=True)
                    if not alone and _is_filler(d, other, apart, geometry)]
         out = np.zeros_like(self.work)
         for chain in _chains(dashes, fillers, other, geometry):
