@@ -16,7 +16,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session, col, select
 from starlette.requests import ClientDisconnect, Request
 
-from models import Batch, BatchItem, Finding
+from models import Batch, BatchItem, FindingRow
 from service.auth import Principal
 from service.errors import ServiceError, not_found
 from service.ingest import Ingested, latest_job
@@ -182,8 +182,8 @@ def _item_view(session: Session, item: BatchItem) -> dict[str, Any]:
     job = latest_job(session, item.document_id or "")
     if job is None:  # the document was deleted since
         return base | {"state": "deleted"}
-    severities = Counter(session.exec(select(Finding.severity)
-                                      .where(Finding.document_id == item.document_id)))
+    severities = Counter(session.exec(select(FindingRow.severity)
+                                      .where(FindingRow.document_id == item.document_id)))
     error = {"code": job.error_code, "message": job.error_message or ""} if job.error_code else None
     return base | {"job_id": job.id, "state": job.state, "pages_done": job.pages_done,
                    "pages_total": job.pages_total, "findings_by_severity": dict(severities), "error": error}

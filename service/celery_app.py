@@ -1,7 +1,7 @@
 """Celery on Redis: the distributed runner's tasks and worker entry point.
 
 A job becomes ``start_job`` -> one ``run_page`` task per page still missing -> ``finalize``. Page
-results live in the database (``PageResult`` rows, written by ``stages.run_page``); no result
+results live in the database (``PageResultRow`` rows, written by ``stages.run_page``); no result
 backend is used. Instead of a chord, the page task that finds every page stored enqueues
 ``finalize`` (once, guarded by a Redis flag), so nothing depends on chord counters surviving
 a crash.
@@ -278,15 +278,15 @@ def _all_pages_stored(job_id: str) -> bool:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from models import Job, JobState, PageResult
+    from models import Job, JobState, PageResultRow
     from service.jobs import stages
 
     with Session(stages.context().engine) as session:
         job = session.get(Job, job_id)
         if job is None or job.state != JobState.running.value:
             return False
-        stored = session.exec(select(func.count()).select_from(PageResult)
-                              .where(PageResult.job_id == job_id)).one()
+        stored = session.exec(select(func.count()).select_from(PageResultRow)
+                              .where(PageResultRow.job_id == job_id)).one()
         return int(stored) >= job.pages_total
 
 

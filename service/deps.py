@@ -31,7 +31,8 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+def get_db_engine(request: Request) -> Engine:
+    """The app's database engine (not an OCR engine: see ``ocr.engines``)."""
     engine: Engine = request.app.state.engine
     return engine
 

@@ -176,7 +176,7 @@ def _log_outcome(url: str, outcome: AttemptOutcome, policy: DeliveryPolicy) -> N
 
 def build_payload(session: Session, job_id: str) -> tuple[str | None, dict[str, Any]]:
     """(callback URL, payload) for a finished job; URL None when the job has no callback."""
-    from models import Finding, Job, Record, Table
+    from models import FindingRow, Job, RecordRow, TableRow
 
     job = session.get(Job, job_id)
     if job is None:
@@ -186,10 +186,11 @@ def build_payload(session: Session, job_id: str) -> tuple[str | None, dict[str, 
     summary: dict[str, Any] = {"pages_total": job.pages_total, "pages_done": job.pages_done,
                                "duration_s": job.duration_s}
     if state == "succeeded":
-        summary["tables"] = _count(session, Table, Table.document_id == job.document_id)
-        summary["records"] = _count(session, Record, Record.document_id == job.document_id)
-        rows = session.exec(select(Finding.severity, func.count())
-                            .where(Finding.document_id == job.document_id).group_by(Finding.severity)).all()
+        summary["tables"] = _count(session, TableRow, TableRow.document_id == job.document_id)
+        summary["records"] = _count(session, RecordRow, RecordRow.document_id == job.document_id)
+        rows = session.exec(select(FindingRow.severity, func.count())
+                            .where(FindingRow.document_id == job.document_id)
+                            .group_by(FindingRow.severity)).all()
         summary["findings"] = {str(severity): int(n) for severity, n in rows}
     payload = {"event": "job.succeeded" if state == "succeeded" else "job.failed", "job_id": job.id,
                "document_id": job.document_id, "state": state, "error": error, "summary": summary}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from models import Cell, Document, Job, Table
+from models import CellRow, Document, Job, TableRow
 from service.auth import Principal
 from service.db import as_utc
 from service.errors import ServiceError, not_found
@@ -35,8 +35,8 @@ def require_results(document: Document) -> None:
                            f"(status {document.status})", detail={"status": document.status})
 
 
-def document_table(session: Session, document: Document, table_ref: str) -> Table:
-    query = select(Table).where(Table.document_id == document.id, Table.ref == table_ref)
+def document_table(session: Session, document: Document, table_ref: str) -> TableRow:
+    query = select(TableRow).where(TableRow.document_id == document.id, TableRow.ref == table_ref)
     table = session.exec(query).first()
     if table is None:
         raise not_found("table", table_ref)
@@ -58,13 +58,13 @@ def document_out(document: Document, job_id: str | None) -> DocumentOut:
                        created_at=as_utc(document.created_at))
 
 
-def table_out(table: Table) -> TableOut:
+def table_out(table: TableRow) -> TableOut:
     return TableOut(table_id=table.ref, page=table.page, kind=table.kind, form=table.form, title=table.title,
                     unit=table.unit, department=table.department, n_rows=table.n_rows, n_cols=table.n_cols,
                     bbox=list(table.bbox), continues=table.continues, notes=list(table.notes))
 
 
-def cell_out(cell: Cell) -> CellOut:
+def cell_out(cell: CellRow) -> CellOut:
     assert cell.id is not None
     return CellOut(cell_id=cell.id, row=cell.row, col=cell.col, row_span=cell.row_span,
                    col_span=cell.col_span, text=cell.text, confidence=cell.confidence, bbox=list(cell.bbox),

@@ -12,14 +12,14 @@ from sqlmodel import Session, col, select
 
 from models import (
     Approval,
-    Cell,
-    Correction,
+    CellRow,
+    CorrectionRow,
     Document,
-    Finding,
+    FindingRow,
     Job,
-    PageResult,
-    Record,
-    Table,
+    PageResultRow,
+    RecordRow,
+    TableRow,
     WebhookDelivery,
 )
 from ocr.source import OCR_MODES
@@ -150,12 +150,13 @@ def get_document(document_id: str, principal: PrincipalDep, session: SessionDep)
 
 
 def _summary(session: Session, document_id: str) -> DocumentSummary:
-    tables = session.exec(select(Table.kind, Table.form).where(Table.document_id == document_id)).all()
-    severities = session.exec(select(Finding.severity).where(Finding.document_id == document_id)).all()
-    records = session.exec(select(func.count()).select_from(Record)
-                           .where(Record.document_id == document_id)).one()
-    corrections = session.exec(select(func.count()).select_from(Correction)
-                               .where(Correction.document_id == document_id)).one()
+    tables = session.exec(select(TableRow.kind, TableRow.form)
+                          .where(TableRow.document_id == document_id)).all()
+    severities = session.exec(select(FindingRow.severity).where(FindingRow.document_id == document_id)).all()
+    records = session.exec(select(func.count()).select_from(RecordRow)
+                           .where(RecordRow.document_id == document_id)).one()
+    corrections = session.exec(select(func.count()).select_from(CorrectionRow)
+                               .where(CorrectionRow.document_id == document_id)).one()
     return DocumentSummary(
         tables=len(tables),
         tables_by_kind=dict(Counter(kind or "unrecognised" for kind, _ in tables)),
@@ -183,10 +184,10 @@ def delete_document(document_id: str, principal: PrincipalDep, session: SessionD
 
 
 def _delete_rows(session: Session, document: Document, job_ids: list[str], principal: Principal) -> None:
-    for model in (Approval, Correction, Record, Finding, Cell, Table):
+    for model in (Approval, CorrectionRow, RecordRow, FindingRow, CellRow, TableRow):
         session.execute(delete(model).where(col(model.document_id) == document.id))
     if job_ids:
-        session.execute(delete(PageResult).where(col(PageResult.job_id).in_(job_ids)))
+        session.execute(delete(PageResultRow).where(col(PageResultRow.job_id).in_(job_ids)))
         session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.job_id).in_(job_ids)))
         session.execute(delete(Job).where(col(Job.id).in_(job_ids)))
     session.execute(delete(Document).where(col(Document.id) == document.id,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session, col, select
 
-from models import Cell, Document, Finding, Record, Table
+from models import CellRow, Document, FindingRow, RecordRow, TableRow
 from ocr.contract import Finding as ContractFinding
 from ocr.contract import Record as ContractRecord
 from ocr.contract import Table as ContractTable
@@ -40,7 +40,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def list_tables(document_id: str, principal: PrincipalDep, session: SessionDep) -> TableList:
     document = tenant_document(session, principal, document_id)
     require_results(document)
-    tables = session.exec(select(Table).where(Table.document_id == document.id).order_by(col(Table.position)))
+    tables = session.exec(select(TableRow).where(TableRow.document_id == document.id)
+                          .order_by(col(TableRow.position)))
     return TableList(tables=[table_out(t) for t in tables.all()])
 
 
@@ -50,8 +51,8 @@ def get_table(document_id: str, table_id: str, principal: PrincipalDep, session:
     document = tenant_document(session, principal, document_id)
     require_results(document)
     table = document_table(session, document, table_id)
-    cells = session.exec(select(Cell).where(Cell.table_id == table.id)
-                         .order_by(col(Cell.row), col(Cell.col)))
+    cells = session.exec(select(CellRow).where(CellRow.table_id == table.id)
+                         .order_by(col(CellRow.row), col(CellRow.col)))
     return TableDetail(**table_out(table).model_dump(), cells=[cell_out(c) for c in cells.all()])
 
 
@@ -67,12 +68,12 @@ def list_records(*, document_id: str, principal: PrincipalDep, session: SessionD
                  ) -> Response | RecordList:
     document = tenant_document(session, principal, document_id)
     require_results(document)
-    query = select(Record).where(Record.document_id == document.id)
-    for column, value in ((Record.form, form), (Record.code, code), (Record.level, level),
-                          (Record.table_ref, table)):
+    query = select(RecordRow).where(RecordRow.document_id == document.id)
+    for column, value in ((RecordRow.form, form), (RecordRow.code, code), (RecordRow.level, level),
+                          (RecordRow.table_ref, table)):
         if value is not None:
             query = query.where(column == value)
-    rows = session.exec(query.order_by(col(Record.position))).all()
+    rows = session.exec(query.order_by(col(RecordRow.position))).all()
     records = [ContractRecord.model_validate(r.data) for r in rows]
     if format == "json":
         return RecordList(records=records)
@@ -87,10 +88,10 @@ def list_records(*, document_id: str, principal: PrincipalDep, session: SessionD
 
 
 def _findings(session: Session, document_id: str, severity: str | None = None) -> list[ContractFinding]:
-    query = select(Finding).where(Finding.document_id == document_id)
+    query = select(FindingRow).where(FindingRow.document_id == document_id)
     if severity is not None:
-        query = query.where(Finding.severity == severity)
-    rows = session.exec(query.order_by(col(Finding.position))).all()
+        query = query.where(FindingRow.severity == severity)
+    rows = session.exec(query.order_by(col(FindingRow.position))).all()
     return [ContractFinding.model_validate(f.data) for f in rows]
 
 

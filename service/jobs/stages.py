@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from fiscal.lexicon import fiscal_lexicon
-from models import Document, Job, JobState, PageResult, utcnow
+from models import Document, Job, JobState, PageResultRow, utcnow
 from ocr import pipeline
 from ocr.contract import PageInfo, Table
 from ocr.errors import FiscalOCRError, TooManyPagesError
@@ -131,7 +131,8 @@ def prepare(job_id: str) -> list[int] | None:
             session.add(document)
             session.execute(update(Job).where(col(Job.id) == job_id).values(pages_total=total))
             job.pages_total = total
-        done = set(session.exec(select(PageResult.page_number).where(PageResult.job_id == job_id)).all())
+        done = set(session.exec(select(PageResultRow.page_number)
+                                .where(PageResultRow.job_id == job_id)).all())
         todo = [n for n in range(1, job.pages_total + 1) if n not in done]
         log.info("job prepared: %d pages, %d to read", job.pages_total, len(todo))
         return todo
@@ -154,8 +155,8 @@ def run_page(job_id: str, page_number: int) -> bool:
             job = session.get(Job, job_id)
             if job is None or job.state != JobState.running.value:
                 return False
-            if session.exec(select(PageResult.id).where(PageResult.job_id == job_id,
-                                                        PageResult.page_number == page_number)).first():
+            if session.exec(select(PageResultRow.id).where(PageResultRow.job_id == job_id,
+                                                        PageResultRow.page_number == page_number)).first():
                 return True
             document = session.get(Document, job.document_id)
             assert document is not None
@@ -174,10 +175,10 @@ def _store_page(ctx: StageContext, job_id: str, page_number: int, page: pipeline
                 seconds: float) -> None:
     try:
         with session_scope(ctx.engine) as session:
-            session.add(PageResult(job_id=job_id, page_number=page_number, data=page_to_json(page),
+            session.add(PageResultRow(job_id=job_id, page_number=page_number, data=page_to_json(page),
                                    ocr_seconds=seconds))
             session.flush()
-            done = select(func.count()).select_from(PageResult).where(col(PageResult.job_id) == job_id)
+            done = select(func.count()).select_from(PageResultRow).where(col(PageResultRow.job_id) == job_id)
             session.execute(update(Job).where(col(Job.id) == job_id)
                             .values(pages_done=done.scalar_subquery()))
     except IntegrityError:
@@ -204,8 +205,8 @@ def finalize(job_id: str) -> bool:
                 return False
             document = session.get(Document, job.document_id)
             assert document is not None
-            stored = session.exec(select(PageResult).where(PageResult.job_id == job_id)
-                                  .order_by(col(PageResult.page_number))).all()
+            stored = session.exec(select(PageResultRow).where(PageResultRow.job_id == job_id)
+                                  .order_by(col(PageResultRow.page_number))).all()
             if len(stored) != job.pages_total:
                 raise RuntimeError(f"finalize: {len(stored)} of {job.pages_total} pages stored")
             pages = [page_from_json(p.data) for p in stored]
