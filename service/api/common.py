@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from models import CellRow, Document, Job, TableRow
+from models import Document, Job, TableRow
 from service.auth import Principal
 from service.db import as_utc
 from service.errors import ServiceError, not_found
-from service.results import cell_source
-from service.schemas import CellOut, DocumentOut, JobError, JobOut, TableOut
+from service.schemas import DocumentOut, JobError, JobOut
 
 
 def tenant_document(session: Session, principal: Principal, document_id: str, *,
@@ -56,16 +55,3 @@ def document_out(document: Document, job_id: str | None) -> DocumentOut:
                        size=document.size, content_type=document.content_type, pages=document.pages,
                        status=document.status, job_id=job_id,
                        created_at=as_utc(document.created_at))
-
-
-def table_out(table: TableRow) -> TableOut:
-    return TableOut(table_id=table.ref, page=table.page, kind=table.kind, form=table.form, title=table.title,
-                    unit=table.unit, department=table.department, n_rows=table.n_rows, n_cols=table.n_cols,
-                    bbox=list(table.bbox), continues=table.continues, notes=list(table.notes))
-
-
-def cell_out(cell: CellRow) -> CellOut:
-    assert cell.id is not None
-    return CellOut(cell_id=cell.id, row=cell.row, col=cell.col, row_span=cell.row_span,
-                   col_span=cell.col_span, text=cell.text, confidence=cell.confidence, bbox=list(cell.bbox),
-                   corrected=cell.corrected, source=cell_source(cell.source), read_as=cell.read_as)

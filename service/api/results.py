@@ -13,14 +13,14 @@ from ocr.contract import Finding as ContractFinding
 from ocr.contract import Record as ContractRecord
 from ocr.contract import Table as ContractTable
 from service import exports, render, results
-from service.api.common import cell_out, document_table, require_results, table_out, tenant_document
+from service.api.common import document_table, require_results, tenant_document
 from service.auth import Principal
 from service.corrections import correct_cell
-from service.db import as_utc
 from service.deps import CallerDep, GateDep, PrincipalDep, SessionDep, SettingsDep, StorageDep
 from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError, not_found
 from service.review.workspace import review_state, table_refs
 from service.schemas import (
+    CellOut,
     CellPatch,
     CellPatched,
     CorrectionOut,
@@ -28,6 +28,7 @@ from service.schemas import (
     RecordList,
     TableDetail,
     TableList,
+    TableOut,
 )
 
 router = APIRouter(prefix="/v1/documents/{document_id}", tags=["results"],
@@ -42,7 +43,7 @@ def list_tables(document_id: str, principal: PrincipalDep, session: SessionDep) 
     require_results(document)
     tables = session.exec(select(TableRow).where(TableRow.document_id == document.id)
                           .order_by(col(TableRow.position)))
-    return TableList(tables=[table_out(t) for t in tables.all()])
+    return TableList(tables=[TableOut.model_validate(t) for t in tables.all()])
 
 
 @router.get("/tables/{table_id}", response_model=TableDetail)
@@ -53,7 +54,8 @@ def get_table(document_id: str, table_id: str, principal: PrincipalDep, session:
     table = document_table(session, document, table_id)
     cells = session.exec(select(CellRow).where(CellRow.table_id == table.id)
                          .order_by(col(CellRow.row), col(CellRow.col)))
-    return TableDetail(**table_out(table).model_dump(), cells=[cell_out(c) for c in cells.all()])
+    return TableDetail(**TableOut.model_validate(table).model_dump(),
+                       cells=[CellOut.model_validate(c) for c in cells.all()])
 
 
 @router.get("/records", response_model=RecordList, responses={
@@ -160,9 +162,6 @@ def patch_cell(document_id: str, cell_id: Annotated[int, Path(ge=1, le=2**62)], 
     cell, correction, n_records, severities = correct_cell(session, document, cell_id, patch.text, principal)
     assert correction.id is not None
     return CellPatched(
-        cell=cell_out(cell),
-        correction=CorrectionOut(correction_id=correction.id, cell_id=cell_id, table_id=correction.table_ref,
-                                 row=correction.row, col=correction.col, old=correction.old_text,
-                                 new=correction.new_text, who=correction.who,
-                                 at=as_utc(correction.created_at)),
+        cell=CellOut.model_validate(cell),
+        correction=CorrectionOut.model_validate(correction),
         records=n_records, findings_by_severity=severities)
