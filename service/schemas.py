@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ocr.contract import Extraction, Finding, Record, Table
 from service.db import as_utc
 from service.results import cell_source
 from service.text_safety import unsafe_characters
 
-UtcDatetime = Annotated[datetime, BeforeValidator(as_utc)]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 """A stored time (SQLite hands back naive ones; every stored time is UTC)."""
 
 
