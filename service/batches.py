@@ -16,10 +16,11 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session, col, select
 from starlette.requests import ClientDisconnect, Request
 
-from models import Batch, BatchItem, FindingRow
+from models import Batch, BatchItem, FindingRow, JobState
 from service.auth import Principal
 from service.errors import ServiceError, not_found
-from service.ingest import Ingested, latest_job
+from service.ingest import Ingested
+from service.repo import latest_job
 from service.storage import Storage
 from service.uploads import (
     FILE_FIELD,
@@ -31,6 +32,7 @@ from service.uploads import (
 )
 
 MAX_ITEMS = 50
+_ENDED = {*(state.value for state in JobState if state.terminal), "refused"}  # an item needs no more work
 _SNIFF_BYTES = 1024
 
 
@@ -168,7 +170,7 @@ def batch_progress(session: Session, principal: Principal, batch_id: str) -> dic
     states = Counter(v["state"] for v in views)
     return {"batch_id": batch.id, "created_at": batch.created_at, "items": views,
             "total": len(views), "states": dict(states),
-            "finished": all(v["state"] in ("succeeded", "failed", "cancelled", "refused") for v in views),
+            "finished": all(v["state"] in _ENDED for v in views),
             "pages_done": sum(v["pages_done"] for v in views),
             "pages_total": sum(v["pages_total"] for v in views)}
 

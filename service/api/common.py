@@ -3,43 +3,61 @@ another tenant's resource is reported exactly like a missing one (404)."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import logging
 
-from models import Document, Job, TableRow
+from sqlmodel import Session
+
+from models import Document, Job, JobState, TableRow
+from service import repo
 from service.auth import Principal
 from service.db import as_utc
 from service.errors import ServiceError, not_found
+from service.jobs import lifecycle
+from service.jobs.base import JobRunner
+from service.logs import job_context
 from service.schemas import DocumentOut, JobError, JobOut
+
+log = logging.getLogger(__name__)
 
 
 def tenant_document(session: Session, principal: Principal, document_id: str, *,
                     lock: bool = False) -> Document:
-    query = select(Document).where(Document.id == document_id, Document.tenant_id == principal.tenant_id)
-    document = session.exec(query.with_for_update() if lock else query).first()
+    document = repo.tenant_document(session, principal.tenant_id, document_id, lock=lock)
     if document is None:
         raise not_found("document", document_id)
     return document
 
 
 def tenant_job(session: Session, principal: Principal, job_id: str) -> Job:
-    job = session.exec(select(Job).where(Job.id == job_id, Job.tenant_id == principal.tenant_id)).first()
+    job = repo.tenant_job(session, principal.tenant_id, job_id)
     if job is None:
         raise not_found("job", job_id)
     return job
 
 
 def require_results(document: Document) -> None:
-    if document.status != "succeeded":
+    if document.status != JobState.succeeded:
         raise ServiceError("document_not_ready", f"document {document.id} has no results yet "
                            f"(status {document.status})", detail={"status": document.status})
 
 
 def document_table(session: Session, document: Document, table_ref: str) -> TableRow:
-    query = select(TableRow).where(TableRow.document_id == document.id, TableRow.ref == table_ref)
-    table = session.exec(query).first()
+    table = repo.document_table(session, document.id, table_ref)
     if table is None:
         raise not_found("table", table_ref)
     return table
+
+
+def cancel_job(session: Session, runner: JobRunner, job_id: str) -> bool:
+    """Cancel an active job: the state moves (committed at once, the runners read it between pages),
+    then the runner stops what it had scheduled. False when the job had already finished."""
+    if not lifecycle.cancel(session, job_id):
+        return False
+    session.commit()
+    with job_context(job_id):
+        log.info("job cancelled")
+    runner.cancel(job_id)
+    return True
 
 
 def job_out(job: Job) -> JobOut:

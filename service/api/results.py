@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import CellRow, Document, FindingRow, RecordRow, TableRow
+from models import Document
 from ocr.contract import Finding as ContractFinding
 from ocr.contract import Record as ContractRecord
 from ocr.contract import Table as ContractTable
-from service import exports, render, results
+from service import exports, render, repo, results
 from service.api.common import document_table, require_results, tenant_document
 from service.auth import Principal
 from service.corrections import correct_cell
@@ -41,9 +41,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def list_tables(document_id: str, principal: PrincipalDep, session: SessionDep) -> TableList:
     document = tenant_document(session, principal, document_id)
     require_results(document)
-    tables = session.exec(select(TableRow).where(TableRow.document_id == document.id)
-                          .order_by(col(TableRow.position)))
-    return TableList(tables=[TableOut.model_validate(t) for t in tables.all()])
+    return TableList(tables=[TableOut.model_validate(t) for t in repo.tables(session, document.id)])
 
 
 @router.get("/tables/{table_id}", response_model=TableDetail)
@@ -52,10 +50,8 @@ def get_table(document_id: str, table_id: str, principal: PrincipalDep, session:
     document = tenant_document(session, principal, document_id)
     require_results(document)
     table = document_table(session, document, table_id)
-    cells = session.exec(select(CellRow).where(CellRow.table_id == table.id)
-                         .order_by(col(CellRow.row), col(CellRow.col)))
     return TableDetail(**TableOut.model_validate(table).model_dump(),
-                       cells=[CellOut.model_validate(c) for c in cells.all()])
+                       cells=[CellOut.model_validate(c) for c in repo.table_cells(session, table.id)])
 
 
 @router.get("/records", response_model=RecordList, responses={
@@ -70,12 +66,7 @@ def list_records(*, document_id: str, principal: PrincipalDep, session: SessionD
                  ) -> Response | RecordList:
     document = tenant_document(session, principal, document_id)
     require_results(document)
-    query = select(RecordRow).where(RecordRow.document_id == document.id)
-    for column, value in ((RecordRow.form, form), (RecordRow.code, code), (RecordRow.level, level),
-                          (RecordRow.table_ref, table)):
-        if value is not None:
-            query = query.where(column == value)
-    rows = session.exec(query.order_by(col(RecordRow.position))).all()
+    rows = repo.records(session, document.id, form=form, code=code, level=level, table_ref=table)
     records = [ContractRecord.model_validate(r.data) for r in rows]
     if format == "json":
         return RecordList(records=records)
@@ -90,11 +81,7 @@ def list_records(*, document_id: str, principal: PrincipalDep, session: SessionD
 
 
 def _findings(session: Session, document_id: str, severity: str | None = None) -> list[ContractFinding]:
-    query = select(FindingRow).where(FindingRow.document_id == document_id)
-    if severity is not None:
-        query = query.where(FindingRow.severity == severity)
-    rows = session.exec(query.order_by(col(FindingRow.position))).all()
-    return [ContractFinding.model_validate(f.data) for f in rows]
+    return [ContractFinding.model_validate(f.data) for f in repo.findings(session, document_id, severity)]
 
 
 @router.get("/findings", response_model=FindingList, responses={

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from models import Document, FindingRow, TableRow
+from models import Document, FindingRow, JobState, TableRow
 from service import render
 from service.api.common import require_results, tenant_document
 from service.corrections import correct_cell
@@ -60,7 +60,7 @@ def _list(session: Session, reviewer: ReviewPrincipal, state: str | None, severi
     documents = session.exec(query.order_by(col(Document.created_at).desc()).limit(LIST_LIMIT)).all()
     items = [overview(session, d) for d in documents]
     if state in REVIEW_STATES:
-        items = [i for i in items if i["review"] == state and i["status"] == "succeeded"]
+        items = [i for i in items if i["review"] == state and i["status"] == JobState.succeeded]
     forms = session.exec(select(TableRow.form).distinct().join(Document)
                          .where(Document.tenant_id == reviewer.principal.tenant_id,
                                 col(TableRow.form).is_not(None)))

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from fiscal.repair import RepairOptions
 from models import Approval, CellRow, CorrectionRow, Document, FindingRow, Job, RecordRow, TableRow
 from service.db import as_utc
-from service.ingest import latest_job
+from service.repo import latest_job
 
 UNCERTAIN_BELOW = RepairOptions().confidence_threshold  # the same line the OCR repair draws
 BBox = list[int]
