@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from models import Batch, BatchItem, FindingRow, JobState
 from service.auth import Principal
-from service.errors import ServiceError, not_found
+from service.errors import ErrorCode, ServiceError, not_found
 from service.ingest import Ingested
 from service.repo import latest_job
 from service.storage import Storage
@@ -76,7 +76,7 @@ class _BatchForm:
         if options.get(b"name", b"").decode("utf-8", "replace") != FILE_FIELD:
             return  # other fields are ignored
         if len(self.files) >= MAX_ITEMS:
-            raise ServiceError("batch_too_large", f"at most {MAX_ITEMS} files per batch",
+            raise ServiceError(ErrorCode.batch_too_large, f"at most {MAX_ITEMS} files per batch",
                                detail={"limit": MAX_ITEMS})
         raw = options.get(b"filename")
         path = self.storage.temp_path()
@@ -120,15 +120,15 @@ async def receive_files(request: Request, storage: Storage,
         parser.finalize()
     except MultipartParseError as exc:
         form.discard()
-        raise ServiceError("bad_request", f"malformed multipart body: {exc}") from exc
+        raise ServiceError(ErrorCode.bad_request, f"malformed multipart body: {exc}") from exc
     except ClientDisconnect as exc:
         form.discard()
-        raise ServiceError("bad_request", "client disconnected during upload") from exc
+        raise ServiceError(ErrorCode.bad_request, "client disconnected during upload") from exc
     except BaseException:
         form.discard()
         raise
     if not form.files:
-        raise ServiceError("batch_empty", "send one or more multipart parts named 'file'")
+        raise ServiceError(ErrorCode.batch_empty, "send one or more multipart parts named 'file'")
     return [_vet(part) for part in form.files]
 
 
@@ -137,8 +137,8 @@ def _vet(part: _FilePart) -> ReceivedUpload | ServiceError:
     if part.size == 0 or content_type is None:
         part.path.unlink(missing_ok=True)
         if part.size == 0:
-            return ServiceError("document_empty", "the uploaded file is empty")
-        return ServiceError("unsupported_format", "only PDF, PNG, JPEG and TIFF files are accepted")
+            return ServiceError(ErrorCode.document_empty, "the uploaded file is empty")
+        return ServiceError(ErrorCode.unsupported_format, "only PDF, PNG, JPEG and TIFF files are accepted")
     return ReceivedUpload(part.path, part.filename, part.size, part.digest.hexdigest(), content_type)
 
 
@@ -151,7 +151,7 @@ def record_batch(session: Session, principal: Principal,
     for position, (source, outcome) in enumerate(outcomes):
         item = BatchItem(batch_id=batch.id, position=position, source=source[:4096])
         if isinstance(outcome, ServiceError):
-            item.error_code, item.error_message = outcome.code, outcome.message
+            item.error_code, item.error_message = outcome.code.value, outcome.message
         else:
             item.document_id, item.job_id = outcome.document_id, outcome.job_id
         session.add(item)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from service.auth import Principal, authenticate
 from service.dbgate import DatabaseGate
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 from service.guard import scope_principal
 from service.jobs.base import JobRunner
 from service.netguard import Resolver
@@ -73,7 +73,8 @@ def _header(credentials: HTTPAuthorizationCredentials | None) -> str | None:
 
 def _require(principal: Principal | None) -> Principal:
     if principal is None:
-        raise ServiceError("unauthenticated", "missing or unknown API key (Authorization: Bearer KEY)",
+        raise ServiceError(ErrorCode.unauthenticated,
+                           "missing or unknown API key (Authorization: Bearer KEY)",
                            headers={"WWW-Authenticate": "Bearer"})
     return principal
 

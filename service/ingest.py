@@ -13,7 +13,7 @@ from sqlmodel import Session
 from models import Document, Job, new_id
 from service import repo
 from service.auth import Principal
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 from service.jobs import lifecycle
 from service.jobs.base import JobRunner
 from service.netguard import FetchError, RefusedAddressError, Resolver, check_url
@@ -54,7 +54,7 @@ async def vet_callback_url(url: str | None, settings: Settings, resolver: Resolv
     if url is None:
         return None
     if not settings.webhook_secret:
-        raise ServiceError("webhook_secret_missing", "this server has no webhook secret "
+        raise ServiceError(ErrorCode.webhook_secret_missing, "this server has no webhook secret "
                            "(FISCALOCR_WEBHOOK_SECRET), so it sends no webhooks: omit callback_url",
                            detail={"setting": "FISCALOCR_WEBHOOK_SECRET"})
     allow = settings.fetch_allow_hosts
@@ -68,7 +68,7 @@ async def vet_callback_url(url: str | None, settings: Settings, resolver: Resolv
 
 
 def _invalid_callback(message: str) -> ServiceError:
-    return ServiceError("validation_error", message, detail=[
+    return ServiceError(ErrorCode.validation_error, message, detail=[
         {"loc": ["body", "callback_url"], "msg": message, "type": "value_error"}])
 
 
@@ -128,5 +128,5 @@ def _reuse(session: Session, runner: JobRunner, settings: Settings, principal: P
 def _check_queue(session: Session, settings: Settings, principal: Principal) -> None:
     queued = repo.queued_jobs(session, principal.tenant_id)
     if queued >= settings.max_queued_jobs_per_tenant:
-        raise ServiceError("too_many_jobs", f"{queued} jobs already queued; try again later",
+        raise ServiceError(ErrorCode.too_many_jobs, f"{queued} jobs already queued; try again later",
                            headers={"Retry-After": "30"}, detail={"queued": queued})

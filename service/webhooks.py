@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 
 from models import Job, JobState, WebhookDelivery
 from service import repo
+from service.errors import ErrorCode
 from service.fetch import pinned_request
 from service.netguard import FetchError, Resolver, check_url
 
@@ -120,7 +121,7 @@ async def attempt_delivery(url: str, body: bytes, *, secret: str | None, event: 
     try:
         target = check_url(url, resolver=resolver, allow_hosts=policy.allow_hosts)
     except FetchError as exc:
-        retryable = exc.code != "fetch_refused_address"  # a resolver hiccup may pass; a refusal won't
+        retryable = exc.code != ErrorCode.fetch_refused_address  # a resolver hiccup may pass; a refusal won't
         return AttemptOutcome(attempt, None, f"{exc.code}: {exc.message}", retryable, started, time.time())
     headers = {"Content-Type": "application/json", "User-Agent": "fiscalocr-webhook/1", EVENT_HEADER: event,
                SIGNATURE_HEADER: sign(secret, body)}

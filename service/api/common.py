@@ -11,7 +11,7 @@ from models import Document, Job, JobState, TableRow
 from service import repo
 from service.auth import Principal
 from service.db import as_utc
-from service.errors import ServiceError, not_found
+from service.errors import ErrorCode, ServiceError, not_found
 from service.jobs import lifecycle
 from service.jobs.base import JobRunner
 from service.logs import job_context
@@ -37,7 +37,7 @@ def tenant_job(session: Session, principal: Principal, job_id: str) -> Job:
 
 def require_results(document: Document) -> None:
     if document.status != JobState.succeeded:
-        raise ServiceError("document_not_ready", f"document {document.id} has no results yet "
+        raise ServiceError(ErrorCode.document_not_ready, f"document {document.id} has no results yet "
                            f"(status {document.status})", detail={"status": document.status})
 
 

@@ -22,7 +22,7 @@ from service.deps import (
     SettingsDep,
     StorageDep,
 )
-from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError
+from service.errors import ERROR_RESPONSES, ErrorBody, ErrorCode, ServiceError
 from service.ingest import ingest, vet_callback_url
 from service.remote_upload import download_upload
 from service.schemas import DocumentDetail, DocumentPage, DocumentSummary, FetchRequest, UploadAccepted
@@ -103,7 +103,7 @@ def _ocr_field(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     if value not in OCR_MODES:
-        raise ServiceError("validation_error", f"ocr must be one of {', '.join(OCR_MODES)}",
+        raise ServiceError(ErrorCode.validation_error, f"ocr must be one of {', '.join(OCR_MODES)}",
                            detail={"field": "ocr"})
     return value
 

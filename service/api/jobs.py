@@ -11,7 +11,7 @@ from service.api.common import cancel_job as cancel_active_job
 from service.api.common import job_out, tenant_job
 from service.db import as_utc
 from service.deps import PrincipalDep, RunnerDep, SessionDep
-from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError
+from service.errors import ERROR_RESPONSES, ErrorBody, ErrorCode, ServiceError
 from service.schemas import JobOut, WebhookDeliveryList, WebhookDeliveryOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -29,7 +29,7 @@ def cancel_job(job_id: str, principal: PrincipalDep, session: SessionDep, runner
     """Stop a queued or running job; pages not started yet are not processed."""
     job = tenant_job(session, principal, job_id)
     if not cancel_active_job(session, runner, job.id):
-        raise ServiceError("job_finished", f"job {job.id} already finished ({_state(session, job)})",
+        raise ServiceError(ErrorCode.job_finished, f"job {job.id} already finished ({_state(session, job)})",
                            detail={"state": _state(session, job)})
     session.expire_all()
     return job_out(tenant_job(session, principal, job_id))

@@ -17,7 +17,7 @@ from service.api.common import document_table, require_results, tenant_document
 from service.auth import Principal
 from service.corrections import correct_cell
 from service.deps import CallerDep, GateDep, PrincipalDep, SessionDep, SettingsDep, StorageDep
-from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError, not_found
+from service.errors import ERROR_RESPONSES, ErrorBody, ErrorCode, ServiceError, not_found
 from service.review.workspace import review_state, table_refs
 from service.schemas import (
     CellOut,
@@ -131,7 +131,7 @@ def _page_inputs(session: Session, principal: Principal, document_id: str, page_
                  with_tables: bool) -> tuple[Document, list[ContractTable] | None]:
     document = tenant_document(session, principal, document_id)
     if document.pages is None:
-        raise ServiceError("document_not_ready", "the document's pages are not counted yet")
+        raise ServiceError(ErrorCode.document_not_ready, "the document's pages are not counted yet")
     if page_number > document.pages:
         raise not_found("page", page_number)
     if not with_tables:

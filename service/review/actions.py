@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from models import Approval, CellRow, CorrectionRow, Document, TableRow, utcnow
 from service.auth import Principal
 from service.corrections import correct_cell
-from service.errors import ServiceError, not_found
+from service.errors import ErrorCode, ServiceError, not_found
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ def undo(session: Session, document: Document, correction_id: int, principal: Pr
     if cell is None or cell.document_id != document.id:
         raise not_found("cell", original.cell_id)
     if cell.text != original.new_text:
-        raise ServiceError("correction_superseded", "the cell was changed again after this correction; "
+        raise ServiceError(ErrorCode.correction_superseded,
+                           "the cell was changed again after this correction; "
                            "undo the later correction first",
                            detail={"correction_id": correction_id, "cell_text": cell.text})
     _, correction, _, _ = correct_cell(session, document, original.cell_id, original.old_text, principal)

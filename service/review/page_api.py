@@ -16,7 +16,7 @@ from service import render
 from service.api.common import require_results, tenant_document
 from service.corrections import correct_cell
 from service.deps import GateDep, ResolverDep, RunnerDep, SettingsDep, StorageDep
-from service.errors import ServiceError, not_found
+from service.errors import ErrorCode, ServiceError, not_found
 from service.ingest import ingest
 from service.remote_upload import download_upload
 from service.review import actions
@@ -161,4 +161,4 @@ async def withdraw(document_id: str, reviewer: CsrfReviewer, gate: GateDep,
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PATCH", "DELETE", "PUT"])
 def unknown(rest: str) -> None:
-    raise ServiceError("not_found", f"no review endpoint /review/api/{rest}")
+    raise ServiceError(ErrorCode.not_found, f"no review endpoint /review/api/{rest}")

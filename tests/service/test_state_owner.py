@@ -83,7 +83,7 @@ def violations(source: str) -> list[str]:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                 model = bound.get(target.value.id)
                 if model and target.attr == FIELDS[model]:
-                    found.append(f"line {node.lineno}: {target.value.id}.{target.attr} = ...")
+                    found.append(f"line {target.lineno}: {target.value.id}.{target.attr} = ...")
         if isinstance(node, ast.Call):
             found += [f"line {node.lineno}: {write}" for write in _keyword_writes(node)]
     return found
