@@ -103,10 +103,11 @@ class Job(SQLModel, table=True):
     duration_s: float | None = None
 
 
-class PageResult(SQLModel, table=True):
+class PageResultRow(SQLModel, table=True):
     """One page's OCR output (``ocr.pipeline.PageResult`` as JSON), stored as soon as it is read,
     so any worker can resume a job and ``finalize`` can assemble it."""
 
+    __tablename__ = "pageresult"
     __table_args__ = (UniqueConstraint("job_id", "page_number", name="uq_pageresult_job_page"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -117,7 +118,8 @@ class PageResult(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
-class Table(SQLModel, table=True):
+class TableRow(SQLModel, table=True):
+    __tablename__ = "table"
     __table_args__ = (UniqueConstraint("document_id", "ref", name="uq_table_document_ref"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -138,7 +140,9 @@ class Table(SQLModel, table=True):
     notes: list[str] = _json(list)
 
 
-class Cell(SQLModel, table=True):
+class CellRow(SQLModel, table=True):
+    __tablename__ = "cell"
+
     id: int | None = Field(default=None, primary_key=True)
     table_id: int = Field(foreign_key="table.id", index=True)
     document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
@@ -154,8 +158,10 @@ class Cell(SQLModel, table=True):
     read_as: str | None = Field(default=None, sa_type=Text)  # the recogniser's reading, when corrected
 
 
-class Record(SQLModel, table=True):
+class RecordRow(SQLModel, table=True):
     """A contract Record; ``data`` holds it whole, the other columns are for filtering."""
+
+    __tablename__ = "record"
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
@@ -168,7 +174,9 @@ class Record(SQLModel, table=True):
     data: dict[str, Any] = _json(dict)
 
 
-class Finding(SQLModel, table=True):
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "finding"
+
     id: int | None = Field(default=None, primary_key=True)
     document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
     position: int
@@ -178,8 +186,10 @@ class Finding(SQLModel, table=True):
     data: dict[str, Any] = _json(dict)
 
 
-class Correction(SQLModel, table=True):
+class CorrectionRow(SQLModel, table=True):
     """A reviewer's change to one cell's text (the audit trail; never deleted with recomputation)."""
+
+    __tablename__ = "correction"
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: str = Field(foreign_key="document.id", index=True, max_length=32)

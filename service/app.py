@@ -16,7 +16,7 @@ from service.api.docs import install_docs
 from service.dbgate import DatabaseGate, set_thread_limit
 from service.errors import install_handlers
 from service.guard import GuardLimits, RequestGuard
-from service.jobs import get_runner, stages
+from service.jobs import JobContext, get_runner
 from service.logs import RequestIdMiddleware, configure_logging
 from service.metrics import DatabaseCollector
 from service.review import mount_review
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             app.state.runner.shutdown()
             validate_pool.shutdown()
             app.state.engine.dispose()
+            app.state.job_context.engine.dispose()
 
     app = FastAPI(title="fiscalocr", version=API_VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Scanned Chinese budget / final-account reports -> tables, fiscal records and "
@@ -59,8 +60,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.db_gate = DatabaseGate(app.state.engine, settings.pool_size, settings.db_pool_timeout_s)
     app.state.fetch_resolver = None  # None: the system resolver; tests inject a name -> address table
     app.state.storage = LocalStorage(settings.files_dir)
-    stages.configure(settings, app.state.storage)
-    app.state.runner = get_runner(settings)
+    # The runner's stages get their own engine: they must not take the request slots of db_gate.
+    app.state.job_context = JobContext.from_settings(settings, app.state.storage)
+    app.state.runner = get_runner(app.state.job_context)
     app.state.metrics_registry = CollectorRegistry(auto_describe=True)
     app.state.metrics_registry.register(DatabaseCollector(app.state.engine))
     install_handlers(app)

@@ -16,10 +16,11 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session, col, select
 from starlette.requests import ClientDisconnect, Request
 
-from models import Batch, BatchItem, Finding
+from models import Batch, BatchItem, FindingRow, JobState
 from service.auth import Principal
-from service.errors import ServiceError, not_found
-from service.ingest import Ingested, latest_job
+from service.errors import ErrorCode, ServiceError, not_found
+from service.ingest import Ingested
+from service.repo import latest_job
 from service.storage import Storage
 from service.uploads import (
     FILE_FIELD,
@@ -31,6 +32,7 @@ from service.uploads import (
 )
 
 MAX_ITEMS = 50
+_ENDED = {*(state.value for state in JobState if state.terminal), "refused"}  # an item needs no more work
 _SNIFF_BYTES = 1024
 
 
@@ -74,7 +76,7 @@ class _BatchForm:
         if options.get(b"name", b"").decode("utf-8", "replace") != FILE_FIELD:
             return  # other fields are ignored
         if len(self.files) >= MAX_ITEMS:
-            raise ServiceError("batch_too_large", f"at most {MAX_ITEMS} files per batch",
+            raise ServiceError(ErrorCode.batch_too_large, f"at most {MAX_ITEMS} files per batch",
                                detail={"limit": MAX_ITEMS})
         raw = options.get(b"filename")
         path = self.storage.temp_path()
@@ -118,15 +120,15 @@ async def receive_files(request: Request, storage: Storage,
         parser.finalize()
     except MultipartParseError as exc:
         form.discard()
-        raise ServiceError("bad_request", f"malformed multipart body: {exc}") from exc
+        raise ServiceError(ErrorCode.bad_request, f"malformed multipart body: {exc}") from exc
     except ClientDisconnect as exc:
         form.discard()
-        raise ServiceError("bad_request", "client disconnected during upload") from exc
+        raise ServiceError(ErrorCode.bad_request, "client disconnected during upload") from exc
     except BaseException:
         form.discard()
         raise
     if not form.files:
-        raise ServiceError("batch_empty", "send one or more multipart parts named 'file'")
+        raise ServiceError(ErrorCode.batch_empty, "send one or more multipart parts named 'file'")
     return [_vet(part) for part in form.files]
 
 
@@ -135,8 +137,8 @@ def _vet(part: _FilePart) -> ReceivedUpload | ServiceError:
     if part.size == 0 or content_type is None:
         part.path.unlink(missing_ok=True)
         if part.size == 0:
-            return ServiceError("document_empty", "the uploaded file is empty")
-        return ServiceError("unsupported_format", "only PDF, PNG, JPEG and TIFF files are accepted")
+            return ServiceError(ErrorCode.document_empty, "the uploaded file is empty")
+        return ServiceError(ErrorCode.unsupported_format, "only PDF, PNG, JPEG and TIFF files are accepted")
     return ReceivedUpload(part.path, part.filename, part.size, part.digest.hexdigest(), content_type)
 
 
@@ -149,7 +151,7 @@ def record_batch(session: Session, principal: Principal,
     for position, (source, outcome) in enumerate(outcomes):
         item = BatchItem(batch_id=batch.id, position=position, source=source[:4096])
         if isinstance(outcome, ServiceError):
-            item.error_code, item.error_message = outcome.code, outcome.message
+            item.error_code, item.error_message = outcome.code.value, outcome.message
         else:
             item.document_id, item.job_id = outcome.document_id, outcome.job_id
         session.add(item)
@@ -168,7 +170,7 @@ def batch_progress(session: Session, principal: Principal, batch_id: str) -> dic
     states = Counter(v["state"] for v in views)
     return {"batch_id": batch.id, "created_at": batch.created_at, "items": views,
             "total": len(views), "states": dict(states),
-            "finished": all(v["state"] in ("succeeded", "failed", "cancelled", "refused") for v in views),
+            "finished": all(v["state"] in _ENDED for v in views),
             "pages_done": sum(v["pages_done"] for v in views),
             "pages_total": sum(v["pages_total"] for v in views)}
 
@@ -182,8 +184,8 @@ def _item_view(session: Session, item: BatchItem) -> dict[str, Any]:
     job = latest_job(session, item.document_id or "")
     if job is None:  # the document was deleted since
         return base | {"state": "deleted"}
-    severities = Counter(session.exec(select(Finding.severity)
-                                      .where(Finding.document_id == item.document_id)))
+    severities = Counter(session.exec(select(FindingRow.severity)
+                                      .where(FindingRow.document_id == item.document_id)))
     error = {"code": job.error_code, "message": job.error_message or ""} if job.error_code else None
     return base | {"job_id": job.id, "state": job.state, "pages_done": job.pages_done,
                    "pages_total": job.pages_total, "findings_by_severity": dict(severities), "error": error}

@@ -1,7 +1,7 @@
 """Celery on Redis: the distributed runner's tasks and worker entry point.
 
 A job becomes ``start_job`` -> one ``run_page`` task per page still missing -> ``finalize``. Page
-results live in the database (``PageResult`` rows, written by ``stages.run_page``); no result
+results live in the database (``PageResultRow`` rows, written by ``stages.run_page``); no result
 backend is used. Instead of a chord, the page task that finds every page stored enqueues
 ``finalize`` (once, guarded by a Redis flag), so nothing depends on chord counters surviving
 a crash.
@@ -13,6 +13,10 @@ idempotent, so a duplicate message only repeats work, never results).
 
 Run a worker with ``fiscalocr worker`` (-> ``run_worker``) or
 ``celery -A service.celery_app worker --pool=prefork -c 2``.
+
+The tasks run the stages with the worker's ``JobContext``, built from the Celery app's settings when
+the worker starts and again in each forked worker process (``worker_context``). When a stage ends a
+job, the task enqueues its webhook delivery (``_job_finished``): the runner owns what follows a job.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ from typing import Any
 from celery import Celery, Task, signals
 from sqlmodel import Session
 
+from models import Job, JobState
+from service import repo, webhooks
+from service.jobs import lifecycle, stages
+from service.jobs.context import JobContext
 from service.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -77,6 +85,20 @@ app = make_app()
 # change under a running worker); ``use_settings`` only repoints the database/broker URLs.
 _tuning: Settings = app.conf.fiscalocr_settings
 _redis_clients: dict[str, Any] = {}
+
+
+class _Worker:
+    """This worker process's job context (built on worker start, rebuilt in each forked child)."""
+
+    context: JobContext | None = None
+
+
+def worker_context() -> JobContext:
+    """The context the tasks of this process run the stages with (built from ``settings()``)."""
+    context = _Worker.context
+    if context is None or context.settings is not settings():
+        context = _Worker.context = JobContext.from_settings(settings())
+    return context
 
 
 def settings() -> Settings:
@@ -132,23 +154,41 @@ class StageTask(Task):  # type: ignore[misc]
     max_retries = _tuning.celery_transient_retries
 
     def run_stage(self, job_id: str, stage: Any, *args: Any) -> Any:
-        from service.jobs import stages
-
+        """``stage(context, *args)``; a stage error fails the job (after retries if transient)."""
+        context = worker_context()
         try:
-            return stage(*args)
+            return stage(context, *args)
         except _transient_errors() as exc:
-            if self.request.retries < self.max_retries and stages.job_state(job_id) in stages.ACTIVE_STATES:
+            active = lifecycle.is_active(stages.job_state(context, job_id))
+            if self.request.retries < self.max_retries and active:
                 countdown = min(60.0, 2.0 ** self.request.retries) * random.uniform(0.8, 1.2)
                 log.warning("transient error in %s for job %s, retry in %.1fs: %r", self.name, job_id,
                             countdown, exc)
                 raise self.retry(exc=exc, countdown=countdown) from exc
-            stages.fail_from_exception(job_id, exc)
+            _failed(stages.fail_from_exception(context, job_id, exc), job_id)
         except Exception as exc:
-            if stages.job_state(job_id) in stages.ACTIVE_STATES:
-                stages.fail_from_exception(job_id, exc)
+            if lifecycle.is_active(stages.job_state(context, job_id)):
+                _failed(stages.fail_from_exception(context, job_id, exc), job_id)
             else:  # e.g. a duplicate finalize losing the race to one that already succeeded
                 log.info("%s for job %s ignored error after the job ended: %r", self.name, job_id, exc)
         return None
+
+
+def _failed(changed: bool, job_id: str) -> None:
+    if changed:
+        _job_finished(job_id)
+
+
+def _job_finished(job_id: str) -> None:
+    """A job succeeded or failed in this worker: enqueue its webhook if it has a callback URL (a retry
+    is a new task with a countdown, so no worker slot sleeps). Never changes the job's outcome."""
+    try:
+        with Session(worker_context().engine) as session:
+            if not repo.callback_url(session, job_id):
+                return
+        deliver_webhook_task.delay(job_id)
+    except Exception:
+        log.exception("could not schedule the webhook for job %s", job_id)
 
 
 def _task(**options: Any) -> Callable[[Callable[..., None]], Any]:
@@ -165,8 +205,6 @@ def _on(signal: Any) -> Callable[[Callable[..., None]], Any]:
 @_task(bind=True, base=StageTask, name="fiscalocr.start_job")
 def start_job(self: StageTask, job_id: str) -> None:
     """Mark the job running, count pages, enqueue the missing ones (or finalize if none is missing)."""
-    from service.jobs import stages
-
     pages = self.run_stage(job_id, stages.prepare, job_id)
     if pages is None:
         return
@@ -181,8 +219,6 @@ def start_job(self: StageTask, job_id: str) -> None:
 
 @_task(bind=True, base=StageTask, name="fiscalocr.run_page")
 def run_page(self: StageTask, job_id: str, page_number: int) -> None:
-    from service.jobs import stages
-
     with page_lease(job_id, page_number) as held:
         if not held:
             # Another live worker is reading this page (a duplicate delivery after a resume or a
@@ -190,12 +226,14 @@ def run_page(self: StageTask, job_id: str, page_number: int) -> None:
             # stored and this returns at once; if it died, this one does the page.
             if self.request.retries < MAX_LEASE_WAITS:
                 raise self.retry(countdown=_tuning.celery_lease_s + 1, max_retries=MAX_LEASE_WAITS)
-            stages.fail(job_id, "worker_crashed", f"page {page_number} stayed leased by another worker")
+            _failed(stages.fail(worker_context(), job_id, "worker_crashed",
+                                f"page {page_number} stayed leased by another worker"), job_id)
             return
         deliveries = int(_redis_incr(redis_key("page-deliveries", job_id, page_number)))
         if deliveries > MAX_PAGE_DELIVERIES:
-            stages.fail(job_id, "worker_crashed",
-                        f"page {page_number} was started {deliveries - 1} times without finishing")
+            _failed(stages.fail(worker_context(), job_id, "worker_crashed",
+                                f"page {page_number} was started {deliveries - 1} times without finishing"),
+                    job_id)
             return
         stored = self.run_stage(job_id, stages.run_page, job_id, page_number)
     if stored and _all_pages_stored(job_id):
@@ -237,9 +275,8 @@ def page_lease(job_id: str, page_number: int) -> Iterator[bool]:
 
 @_task(bind=True, base=StageTask, name="fiscalocr.finalize")
 def finalize(self: StageTask, job_id: str) -> None:
-    from service.jobs import stages
-
-    self.run_stage(job_id, stages.finalize, job_id)
+    if self.run_stage(job_id, stages.finalize, job_id):
+        _job_finished(job_id)
 
 
 @_task(bind=True, name="fiscalocr.webhook", max_retries=0)
@@ -247,10 +284,7 @@ def deliver_webhook_task(self: Task, job_id: str, attempt: int | None = None) ->
     """One webhook attempt; a retry is a new task with a countdown, so no worker slot sleeps."""
     import asyncio
 
-    from service import webhooks
-    from service.jobs import stages
-
-    ctx = stages.context()
+    ctx = worker_context()
     with Session(ctx.engine) as session:
         url, payload = webhooks.build_payload(session, job_id)
     if not url:
@@ -275,19 +309,11 @@ def enqueue_finalize(job_id: str, *, force: bool = False) -> None:
 
 
 def _all_pages_stored(job_id: str) -> bool:
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from models import Job, JobState, PageResult
-    from service.jobs import stages
-
-    with Session(stages.context().engine) as session:
+    with Session(worker_context().engine) as session:
         job = session.get(Job, job_id)
-        if job is None or job.state != JobState.running.value:
+        if job is None or job.state != JobState.running:
             return False
-        stored = session.exec(select(func.count()).select_from(PageResult)
-                              .where(PageResult.job_id == job_id)).one()
-        return int(stored) >= job.pages_total
+        return repo.count_stored_pages(session, job_id) >= job.pages_total
 
 
 def _redis_incr(key: str) -> int:
@@ -301,11 +327,9 @@ def submit_job(job_id: str) -> None:
     start_job.apply_async((job_id,), task_id=f"{job_id}-start")
 
 
-def resume_pending() -> int:
+def resume_pending(context: JobContext) -> int:
     """Re-submit every job left queued/running; returns how many."""
-    from service.jobs import stages
-
-    pending = stages.pending_jobs()
+    pending = stages.pending_jobs(context)
     for job_id in pending:
         submit_job(job_id)
     if pending:
@@ -323,14 +347,13 @@ def _on_worker_init(**_: Any) -> None:
     configure_logging(settings().log_level, settings().log_json)
     if settings().run_migrations:
         upgrade(settings().db_url)  # idempotent; serialised by an advisory lock on PostgreSQL
+    worker_context()
 
 
 @_on(signals.worker_process_init)
 def _on_worker_process_init(**_: Any) -> None:
-    from service.jobs import stages
-
     # A forked child must not share the parent's pooled database connections.
-    stages.configure(settings()).engine.dispose(close=False)
+    worker_context().engine.dispose(close=False)
 
 
 @_on(signals.worker_ready)
@@ -338,7 +361,7 @@ def _on_worker_ready(**_: Any) -> None:
     if not _tuning.celery_resume_on_start:
         return
     try:
-        resume_pending()
+        resume_pending(worker_context())
     except Exception:
         log.exception("could not re-submit pending jobs on worker start")
 

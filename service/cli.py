@@ -17,14 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from ocr.errors import FiscalOCRError, InputError, InvalidPageRangeError
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 
 log = logging.getLogger("fiscalocr.cli")
 
 EXIT_INPUT = 2
 EXIT_ENVIRONMENT = 3
-_INPUT_SERVICE_CODES = {"validation_error", "bad_request", "unsupported_format", "payload_too_large",
-                        "not_found"}
+_INPUT_SERVICE_CODES = {ErrorCode.validation_error, ErrorCode.bad_request, ErrorCode.unsupported_format,
+                        ErrorCode.payload_too_large, ErrorCode.not_found}
 
 
 def parse_pages(spec: str | None) -> tuple[int, ...] | None:
@@ -68,7 +68,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings.runner != "celery":
-        raise ServiceError("bad_request", "`fiscalocr worker` runs the Celery worker: set "
+        raise ServiceError(ErrorCode.bad_request, "`fiscalocr worker` runs the Celery worker: set "
                            "FISCALOCR_RUNNER=celery (the embedded runner works inside `fiscalocr serve`)")
     from service.celery_app import run_worker
 
@@ -107,7 +107,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if row is None:
-        raise ServiceError("not_found", f"no API key with id {args.key_id}")
+        raise ServiceError(ErrorCode.not_found, f"no API key with id {args.key_id}")
     print(f"key {row.id} ({row.name}, {row.prefix}…) {'revoked' if newly else 'was already revoked'}")
     return 0
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlmodel import Session, select
 
-from models import Cell, Correction, Document, Table, utcnow
+from models import CellRow, CorrectionRow, Document, TableRow, utcnow
 from service import fiscal_bridge, results, yearly
 from service.auth import Principal
 from service.errors import not_found
@@ -17,13 +17,14 @@ log = logging.getLogger(__name__)
 
 
 def correct_cell(session: Session, document: Document, cell_id: int, text: str,
-                 principal: Principal) -> tuple[Cell, Correction, int, dict[str, int]]:
-    cell = session.exec(select(Cell).where(Cell.id == cell_id, Cell.document_id == document.id)).first()
+                 principal: Principal) -> tuple[CellRow, CorrectionRow, int, dict[str, int]]:
+    cell = session.exec(select(CellRow).where(CellRow.id == cell_id,
+                                              CellRow.document_id == document.id)).first()
     if cell is None:
         raise not_found("cell", cell_id)
-    table = session.get(Table, cell.table_id)
+    table = session.get(TableRow, cell.table_id)
     assert table is not None
-    correction = Correction(document_id=document.id, cell_id=cell_id, table_ref=table.ref, row=cell.row,
+    correction = CorrectionRow(document_id=document.id, cell_id=cell_id, table_ref=table.ref, row=cell.row,
                             col=cell.col, old_text=cell.text, new_text=text, who=principal.key_name,
                             created_at=utcnow())
     cell.text = text

@@ -27,7 +27,7 @@ import anyio.to_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ RETRY_AFTER_S = 1
 
 
 def busy_error(what: str) -> ServiceError:
-    return ServiceError("service_busy", f"the service is busy ({what}); retry shortly",
+    return ServiceError(ErrorCode.service_busy, f"the service is busy ({what}); retry shortly",
                         headers={"Retry-After": str(RETRY_AFTER_S)})
 
 

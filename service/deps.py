@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from service.auth import Principal, authenticate
 from service.dbgate import DatabaseGate
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 from service.guard import scope_principal
 from service.jobs.base import JobRunner
 from service.netguard import Resolver
@@ -31,7 +31,8 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+def get_db_engine(request: Request) -> Engine:
+    """The app's database engine (not an OCR engine: see ``ocr.engines``)."""
     engine: Engine = request.app.state.engine
     return engine
 
@@ -72,7 +73,8 @@ def _header(credentials: HTTPAuthorizationCredentials | None) -> str | None:
 
 def _require(principal: Principal | None) -> Principal:
     if principal is None:
-        raise ServiceError("unauthenticated", "missing or unknown API key (Authorization: Bearer KEY)",
+        raise ServiceError(ErrorCode.unauthenticated,
+                           "missing or unknown API key (Authorization: Bearer KEY)",
                            headers={"WWW-Authenticate": "Bearer"})
     return principal
 

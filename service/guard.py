@@ -23,7 +23,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import Principal, authenticate
-from service.errors import ServiceError, error_response
+from service.errors import ErrorCode, ServiceError, error_response
 from service.memory import release_free_memory
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class GuardLimits:
 
 class BodyTimeoutError(ServiceError):
     def __init__(self, timeout_s: float) -> None:
-        super().__init__("request_timeout", f"no request body data for {timeout_s:g} s", status=408,
+        super().__init__(ErrorCode.request_timeout, f"no request body data for {timeout_s:g} s", status=408,
                          headers={"Connection": "close"})
 
 
@@ -130,7 +130,7 @@ class RequestGuard:
             principal = await _authenticate(scope)
             if principal is None:
                 await _refuse(scope, body, send, ServiceError(
-                    "unauthenticated", "missing or unknown API key (Authorization: Bearer KEY)",
+                    ErrorCode.unauthenticated, "missing or unknown API key (Authorization: Bearer KEY)",
                     headers={"WWW-Authenticate": "Bearer"}))
                 return
             scope[PRINCIPAL_SCOPE_KEY] = principal
@@ -139,7 +139,8 @@ class RequestGuard:
             return
         limit = self.limits.json_bytes
         declared = _header(scope, b"content-length")
-        too_large = ServiceError("payload_too_large", f"body exceeds {limit} bytes", detail={"limit": limit})
+        too_large = ServiceError(ErrorCode.payload_too_large, f"body exceeds {limit} bytes",
+                                 detail={"limit": limit})
         if declared.isdigit() and int(declared) > limit:
             await _refuse(scope, body, send, too_large)
             return

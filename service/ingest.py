@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import anyio.to_thread
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import Document, Job, JobState, new_id
+from models import Document, Job, new_id
+from service import repo
 from service.auth import Principal
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
+from service.jobs import lifecycle
 from service.jobs.base import JobRunner
 from service.netguard import FetchError, RefusedAddressError, Resolver, check_url
 from service.settings import Settings
@@ -53,7 +54,7 @@ async def vet_callback_url(url: str | None, settings: Settings, resolver: Resolv
     if url is None:
         return None
     if not settings.webhook_secret:
-        raise ServiceError("webhook_secret_missing", "this server has no webhook secret "
+        raise ServiceError(ErrorCode.webhook_secret_missing, "this server has no webhook secret "
                            "(FISCALOCR_WEBHOOK_SECRET), so it sends no webhooks: omit callback_url",
                            detail={"setting": "FISCALOCR_WEBHOOK_SECRET"})
     allow = settings.fetch_allow_hosts
@@ -67,20 +68,15 @@ async def vet_callback_url(url: str | None, settings: Settings, resolver: Resolv
 
 
 def _invalid_callback(message: str) -> ServiceError:
-    return ServiceError("validation_error", message, detail=[
+    return ServiceError(ErrorCode.validation_error, message, detail=[
         {"loc": ["body", "callback_url"], "msg": message, "type": "value_error"}])
-
-
-def latest_job(session: Session, document_id: str) -> Job | None:
-    return session.exec(select(Job).where(Job.document_id == document_id)
-                        .order_by(col(Job.created_at).desc())).first()
 
 
 def ingest(session: Session, storage: Storage, runner: JobRunner, settings: Settings, principal: Principal, *,
            upload: ReceivedUpload, callback_url: str | None, ocr: str | None = None) -> Ingested:
     """Store the upload (or find the same file already stored) and make sure a job exists for it."""
     try:
-        existing = _find_document(session, principal.tenant_id, upload.sha256)
+        existing = repo.find_document(session, principal.tenant_id, upload.sha256)
         if existing is not None:
             return _reuse(session, runner, settings, principal, existing, callback_url=callback_url, ocr=ocr)
         _check_queue(session, settings, principal)
@@ -95,7 +91,7 @@ def ingest(session: Session, storage: Storage, runner: JobRunner, settings: Sett
             session.flush()
         except IntegrityError:  # the same file uploaded concurrently: the first one wins
             session.rollback()
-            found = _find_document(session, principal.tenant_id, upload.sha256)
+            found = repo.find_document(session, principal.tenant_id, upload.sha256)
             if found is None:
                 raise
             return _reuse(session, runner, settings, principal, found, callback_url=callback_url)
@@ -108,11 +104,6 @@ def ingest(session: Session, storage: Storage, runner: JobRunner, settings: Sett
     return Ingested(document.id, job.id, duplicate=False)
 
 
-def _find_document(session: Session, tenant_id: int, sha256: str) -> Document | None:
-    return session.exec(select(Document).where(Document.tenant_id == tenant_id,
-                                               Document.sha256 == sha256)).first()
-
-
 def _new_job(document_id: str, principal: Principal, settings: Settings, callback_url: str | None,
              ocr: str | None) -> Job:
     return Job(id=new_id(), document_id=document_id, tenant_id=principal.tenant_id, callback_url=callback_url,
@@ -122,22 +113,20 @@ def _new_job(document_id: str, principal: Principal, settings: Settings, callbac
 def _reuse(session: Session, runner: JobRunner, settings: Settings, principal: Principal,
            document: Document, *, callback_url: str | None, ocr: str | None = None) -> Ingested:
     """Same file again: return its job, or start a new one if the last one failed or was cancelled."""
-    job = latest_job(session, document.id)
-    if job is not None and job.state not in (JobState.failed.value, JobState.cancelled.value):
+    job = repo.latest_job(session, document.id)
+    if job is not None and job.state not in lifecycle.RETRYABLE:
         return Ingested(document.id, job.id, duplicate=True)
     _check_queue(session, settings, principal)
     job = _new_job(document.id, principal, settings, callback_url, ocr)
-    document.status = JobState.queued.value
     session.add(job)
-    session.add(document)
+    lifecycle.requeue_document(session, document)
     session.commit()
     runner.submit(job.id)
     return Ingested(document.id, job.id, duplicate=True)
 
 
 def _check_queue(session: Session, settings: Settings, principal: Principal) -> None:
-    queued = session.exec(select(func.count()).select_from(Job).where(
-        Job.tenant_id == principal.tenant_id, Job.state == JobState.queued.value)).one()
+    queued = repo.queued_jobs(session, principal.tenant_id)
     if queued >= settings.max_queued_jobs_per_tenant:
-        raise ServiceError("too_many_jobs", f"{queued} jobs already queued; try again later",
+        raise ServiceError(ErrorCode.too_many_jobs, f"{queued} jobs already queued; try again later",
                            headers={"Retry-After": "30"}, detail={"queued": queued})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ocr.contract import Table
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 
 MAX_TABLES = 2000
 MAX_GRID_SIDE = 5000
@@ -26,7 +26,8 @@ def check_tables(tables: list[Table]) -> None:
         if len(problems) >= 20:
             break
     if problems:
-        raise ServiceError("validation_error", "tables are outside the accepted limits", detail=problems[:20])
+        raise ServiceError(ErrorCode.validation_error, "tables are outside the accepted limits",
+                           detail=problems[:20])
 
 
 def _table_problems(index: int, table: Table) -> list[dict[str, Any]]:

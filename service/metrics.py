@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models import Job, JobState, PageResult
+from models import Job, JobState, PageResultRow
 
 JOB_DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 PAGE_SECONDS_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
@@ -36,13 +36,13 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with Session(self.engine) as session:
             yield self._jobs_by_state(session)
-            pages = session.exec(select(func.count()).select_from(PageResult)).one()
+            pages = session.exec(select(func.count()).select_from(PageResultRow)).one()
             yield CounterMetricFamily("fiscalocr_pages_processed", "Pages read by the OCR", value=pages)
             yield _histogram(session, "fiscalocr_job_duration_seconds", "Time from job start to its end",
                              col(Job.duration_s), JOB_DURATION_BUCKETS,
                              where=col(Job.state) == JobState.succeeded.value)
             yield _histogram(session, "fiscalocr_page_ocr_seconds", "OCR time per page",
-                             col(PageResult.ocr_seconds), PAGE_SECONDS_BUCKETS)
+                             col(PageResultRow.ocr_seconds), PAGE_SECONDS_BUCKETS)
 
     def _jobs_by_state(self, session: Session) -> Metric:
         gauge = GaugeMetricFamily("fiscalocr_jobs", "Jobs by state", labels=["state"])

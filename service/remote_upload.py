@@ -26,18 +26,19 @@ async def download_upload(url: str, storage: Storage, settings: Settings,
     ``fetch_timeout`` 504, ``fetch_failed`` / ``fetch_too_many_redirects`` 502) and, for what
     arrived, ``document_empty`` 422 or ``unsupported_format`` 415.
     """
-    from service.errors import ServiceError
+    from service.errors import ErrorCode, ServiceError
 
     temp = storage.temp_path()
     try:  # every refused or failed fetch removes its temp file (they used to pile up, empty, for ever)
         result = await fetch_document(url, temp, limits=FetchLimits.from_settings(settings),
                                       resolver=resolver)
         if result.size == 0:
-            raise ServiceError("document_empty", "the fetched document is empty")
+            raise ServiceError(ErrorCode.document_empty, "the fetched document is empty")
         with temp.open("rb") as handle:
             content_type = sniff_content_type(handle.read(_SNIFF_BYTES))
         if content_type is None:
-            raise ServiceError("unsupported_format", "the fetched document is not a PDF, PNG, JPEG or TIFF",
+            raise ServiceError(ErrorCode.unsupported_format,
+                               "the fetched document is not a PDF, PNG, JPEG or TIFF",
                                detail={"content_type": result.content_type})
     except BaseException:
         temp.unlink(missing_ok=True)

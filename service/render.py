@@ -21,7 +21,7 @@ from ocr.contract import Table
 from ocr.debug import render_overlay
 from ocr.preprocess import rotate_fine, rotate_quarter
 from ocr.rasterise import open_document, rasterise_page
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 
 _renders_in_progress: Counter[int] = Counter()
 _renders_lock = threading.Lock()
@@ -33,7 +33,7 @@ def tenant_render_slot(tenant_id: int, limit: int) -> Iterator[None]:
     a client asking for hundreds of pages in parallel must not hold hundreds of threads)."""
     with _renders_lock:
         if _renders_in_progress[tenant_id] >= limit:
-            raise ServiceError("too_many_renders", f"at most {limit} page renders at once per tenant",
+            raise ServiceError(ErrorCode.too_many_renders, f"at most {limit} page renders at once per tenant",
                                detail={"limit": limit}, headers={"Retry-After": "1"})
         _renders_in_progress[tenant_id] += 1
     try:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
-from models import Cell, Document, Finding, Record, Table
+from models import CellRow, Document, FindingRow, RecordRow, TableRow
 from ocr.contract import Cell as ContractCell
 from ocr.contract import Extraction, PageInfo, Source
 from ocr.contract import Table as ContractTable
@@ -18,11 +18,11 @@ def source_of(document: Document) -> Source:
 
 
 def clear_results(session: Session, document_id: str, *, keep_tables: bool = False) -> None:
-    session.execute(delete(Record).where(col(Record.document_id) == document_id))
-    session.execute(delete(Finding).where(col(Finding.document_id) == document_id))
+    session.execute(delete(RecordRow).where(col(RecordRow.document_id) == document_id))
+    session.execute(delete(FindingRow).where(col(FindingRow.document_id) == document_id))
     if not keep_tables:
-        session.execute(delete(Cell).where(col(Cell.document_id) == document_id))
-        session.execute(delete(Table).where(col(Table.document_id) == document_id))
+        session.execute(delete(CellRow).where(col(CellRow.document_id) == document_id))
+        session.execute(delete(TableRow).where(col(TableRow.document_id) == document_id))
 
 
 def persist_extraction(session: Session, document: Document, job_id: str, extraction: Extraction) -> None:
@@ -31,14 +31,15 @@ def persist_extraction(session: Session, document: Document, job_id: str, extrac
     document.page_info = [page.model_dump(mode="json") for page in extraction.pages]
     kinds = _kinds_by_table(extraction)
     for position, table in enumerate(extraction.tables):
-        row = Table(document_id=document.id, job_id=job_id, ref=table.id, position=position, page=table.page,
-                    kind=kinds.get(table.id), form=table.form, title=table.title, unit=table.unit,
-                    department=table.department, n_rows=table.n_rows, n_cols=table.n_cols,
-                    bbox=list(table.bbox), continues=table.continues, notes=list(table.notes))
+        row = TableRow(document_id=document.id, job_id=job_id, ref=table.id, position=position,
+                       page=table.page, kind=kinds.get(table.id), form=table.form, title=table.title,
+                       unit=table.unit, department=table.department, n_rows=table.n_rows,
+                       n_cols=table.n_cols, bbox=list(table.bbox), continues=table.continues,
+                       notes=list(table.notes))
         session.add(row)
         session.flush()
         if table.cells:
-            session.execute(insert(Cell), [_cell_row(row.id, document.id, cell) for cell in table.cells])
+            session.execute(insert(CellRow), [_cell_row(row.id, document.id, cell) for cell in table.cells])
     persist_validation(session, document.id, extraction)
 
 
@@ -54,9 +55,9 @@ def persist_validation(session: Session, document_id: str, extraction: Extractio
         for i, f in enumerate(extraction.findings)
     ]
     if records:
-        session.execute(insert(Record), records)
+        session.execute(insert(RecordRow), records)
     if findings:
-        session.execute(insert(Finding), findings)
+        session.execute(insert(FindingRow), findings)
 
 
 def _kinds_by_table(extraction: Extraction) -> dict[str, str]:
@@ -76,11 +77,11 @@ def _cell_row(table_id: int | None, document_id: str, cell: ContractCell) -> dic
 
 def load_extraction(session: Session, document: Document) -> Extraction:
     """The document's current tables as an Extraction (records/findings empty: to be recomputed)."""
-    tables = session.exec(select(Table).where(Table.document_id == document.id)
-                          .order_by(col(Table.position))).all()
-    cells_by_table: dict[int, list[Cell]] = {}
-    for cell in session.exec(select(Cell).where(Cell.document_id == document.id)
-                             .order_by(col(Cell.table_id), col(Cell.row), col(Cell.col))).all():
+    tables = session.exec(select(TableRow).where(TableRow.document_id == document.id)
+                          .order_by(col(TableRow.position))).all()
+    cells_by_table: dict[int, list[CellRow]] = {}
+    for cell in session.exec(select(CellRow).where(CellRow.document_id == document.id)
+                             .order_by(col(CellRow.table_id), col(CellRow.row), col(CellRow.col))).all():
         cells_by_table.setdefault(cell.table_id, []).append(cell)
     return Extraction(
         source=source_of(document),
@@ -89,7 +90,7 @@ def load_extraction(session: Session, document: Document) -> Extraction:
     )
 
 
-def _contract_table(table: Table, cells: list[Cell]) -> ContractTable:
+def _contract_table(table: TableRow, cells: list[CellRow]) -> ContractTable:
     return ContractTable(
         id=table.ref, page=table.page, bbox=_bbox(table.bbox), form=table.form, title=table.title,
         unit=table.unit, department=table.department, n_rows=table.n_rows, n_cols=table.n_cols,
@@ -107,7 +108,7 @@ def _bbox(values: list[int]) -> tuple[int, int, int, int]:
 
 def update_table_kinds(session: Session, document_id: str, extraction: Extraction) -> None:
     kinds = _kinds_by_table(extraction)
-    for table in session.exec(select(Table).where(Table.document_id == document_id)).all():
+    for table in session.exec(select(TableRow).where(TableRow.document_id == document_id)).all():
         if table.kind != kinds.get(table.ref):
             table.kind = kinds.get(table.ref)
             session.add(table)

@@ -1,14 +1,30 @@
-"""Request and response bodies of the HTTP API (the contract's models are reused where they fit)."""
+"""Request and response bodies of the HTTP API (the contract's models are reused where they fit).
+
+Bodies that show one database row are built from it (``Model.model_validate(row)``, ``from_attributes``):
+a field named differently from its column says which column it reads (``validation_alias``), which
+leaves the JSON and the OpenAPI document (serialization schemas) as they were.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ocr.contract import Extraction, Finding, Record, Table
+from service.db import as_utc
+from service.results import cell_source
 from service.text_safety import unsafe_characters
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+"""A stored time (SQLite hands back naive ones; every stored time is UTC)."""
+
+
+class FromRow(BaseModel):
+    """A response body read from a database row's attributes (or built by field name)."""
+
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True, validate_by_alias=True)
 
 
 class UploadAccepted(BaseModel):
@@ -94,8 +110,8 @@ class DocumentDetail(DocumentOut):
     summary: DocumentSummary
 
 
-class TableOut(BaseModel):
-    table_id: str
+class TableOut(FromRow):
+    table_id: str = Field(validation_alias="ref")
     page: int
     kind: str | None
     form: str | None
@@ -109,8 +125,8 @@ class TableOut(BaseModel):
     notes: list[str]
 
 
-class CellOut(BaseModel):
-    cell_id: int
+class CellOut(FromRow):
+    cell_id: int = Field(validation_alias="id")
     row: int
     col: int
     row_span: int
@@ -123,6 +139,11 @@ class CellOut(BaseModel):
         None, description="text: read from the PDF's text layer; ocr: recognised from the page image")
     read_as: str | None = Field(None, description="The recogniser's own reading, when a vocabulary "
                                                   "correction changed the text")
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _known_source(cls, value: str | None) -> str | None:
+        return cell_source(value)
 
 
 class TableDetail(TableOut):
@@ -156,16 +177,16 @@ class CellPatch(BaseModel):
         return value
 
 
-class CorrectionOut(BaseModel):
-    correction_id: int
+class CorrectionOut(FromRow):
+    correction_id: int = Field(validation_alias="id")
     cell_id: int
-    table_id: str
+    table_id: str = Field(validation_alias="table_ref")
     row: int
     col: int
-    old: str
-    new: str
+    old: str = Field(validation_alias="old_text")
+    new: str = Field(validation_alias="new_text")
     who: str
-    at: datetime
+    at: UtcDatetime = Field(validation_alias="created_at")
 
 
 class CellPatched(BaseModel):

@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from service.errors import ErrorCode
 from service.memory import limit_malloc_arenas
 from service.settings import Settings
 
@@ -26,9 +27,10 @@ log = logging.getLogger(__name__)
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout"}
 
 
-def error_bytes(status: int, code: str, message: str) -> bytes:
-    """A complete HTTP/1.1 error answer that closes the connection."""
-    body = json.dumps({"code": code, "message": message, "detail": None}).encode()
+def error_bytes(code: ErrorCode, message: str) -> bytes:
+    """A complete HTTP/1.1 error answer (the code's status) that closes the connection."""
+    status = code.status
+    body = json.dumps({"code": code.value, "message": message, "detail": None}).encode()
     head = (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
             b"connection: close\r\n\r\n" % (status, _REASONS[status], len(body)))
     return head + body
@@ -61,7 +63,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         self._cancel_header_timer()
-        self.transport.write(error_bytes(400, "bad_request", f"malformed HTTP request: {msg}"))
+        self.transport.write(error_bytes(ErrorCode.bad_request, f"malformed HTTP request: {msg}"))
         self.transport.close()
 
     def _arm_header_timer(self) -> None:
@@ -79,7 +81,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return  # a request is being answered (pipelined bytes began the next one)
         if not self.transport.is_closing():
             self.transport.write(error_bytes(
-                408, "request_timeout", f"request headers did not arrive within {self.header_timeout_s:g} s"))
+                ErrorCode.request_timeout,
+                f"request headers did not arrive within {self.header_timeout_s:g} s"))
             self.transport.close()
 
 

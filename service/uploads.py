@@ -16,7 +16,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from ocr.sniff import FileKind, sniff_bytes
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 from service.storage import Storage
 
 FILE_FIELD = "file"
@@ -95,7 +95,8 @@ class _StreamingForm:
     def _part_begin(self) -> None:
         self.parts += 1
         if self.parts > MAX_FIELDS + 1:
-            raise ServiceError("payload_too_large", f"at most {MAX_FIELDS} form fields besides 'file'",
+            raise ServiceError(ErrorCode.payload_too_large,
+                               f"at most {MAX_FIELDS} form fields besides 'file'",
                                detail={"limit": MAX_FIELDS})
         self.part = _PartState()
 
@@ -123,7 +124,7 @@ class _StreamingForm:
         if self.part.name != FILE_FIELD:
             self.part.buffer.extend(chunk)
             if len(self.part.buffer) > MAX_FIELD_BYTES:
-                raise ServiceError("payload_too_large", f"form field {self.part.name!r} is too long",
+                raise ServiceError(ErrorCode.payload_too_large, f"form field {self.part.name!r} is too long",
                                    detail={"limit": MAX_FIELD_BYTES})
             return
         self.size += len(chunk)
@@ -140,13 +141,13 @@ class _StreamingForm:
 
 
 def too_large(limit: int) -> ServiceError:
-    return ServiceError("payload_too_large", f"upload exceeds the limit of {limit} bytes",
+    return ServiceError(ErrorCode.payload_too_large, f"upload exceeds the limit of {limit} bytes",
                         detail={"limit": limit})
 
 
 def _invalid(message: str, field_name: str = FILE_FIELD) -> ServiceError:
-    return ServiceError("validation_error", message, detail=[{"loc": ["body", field_name], "msg": message,
-                                                              "type": "value_error"}])
+    return ServiceError(ErrorCode.validation_error, message,
+                        detail=[{"loc": ["body", field_name], "msg": message, "type": "value_error"}])
 
 
 def clean_filename(raw: str | None) -> str:
@@ -166,10 +167,10 @@ def _boundary(request: Request) -> bytes:
     media_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if media_type != b"multipart/form-data" or not boundary:
-        raise ServiceError("unsupported_media_type",
+        raise ServiceError(ErrorCode.unsupported_media_type,
                            "send the document as multipart/form-data (field 'file')", status=415)
     if len(boundary) > MAX_BOUNDARY:
-        raise ServiceError("bad_request", f"multipart boundary longer than {MAX_BOUNDARY} characters",
+        raise ServiceError(ErrorCode.bad_request, f"multipart boundary longer than {MAX_BOUNDARY} characters",
                            detail={"limit": MAX_BOUNDARY})
     return boundary
 
@@ -192,14 +193,15 @@ async def receive_upload(request: Request, storage: Storage, max_bytes: int) -> 
                 parser.write(chunk)
             parser.finalize()
         if not form.ended:
-            raise ServiceError("bad_request", "multipart body ended before its closing boundary (truncated)")
+            raise ServiceError(ErrorCode.bad_request,
+                               "multipart body ended before its closing boundary (truncated)")
         return _finish(temp, form)
     except (MultipartParseError, FormParserError) as exc:
         temp.unlink(missing_ok=True)
-        raise ServiceError("bad_request", f"malformed multipart body: {exc}") from exc
+        raise ServiceError(ErrorCode.bad_request, f"malformed multipart body: {exc}") from exc
     except ClientDisconnect as exc:
         temp.unlink(missing_ok=True)
-        raise ServiceError("bad_request", "client disconnected during upload") from exc
+        raise ServiceError(ErrorCode.bad_request, "client disconnected during upload") from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -209,9 +211,9 @@ def _finish(temp: Path, form: _StreamingForm) -> ReceivedUpload:
     if not form.file_seen:
         raise _invalid("the multipart field 'file' is required")
     if form.size == 0:
-        raise ServiceError("document_empty", "the uploaded file is empty")
+        raise ServiceError(ErrorCode.document_empty, "the uploaded file is empty")
     content_type = sniff_content_type(bytes(form.head))
     if content_type is None:
-        raise ServiceError("unsupported_format", "only PDF, PNG, JPEG and TIFF files are accepted",
+        raise ServiceError(ErrorCode.unsupported_format, "only PDF, PNG, JPEG and TIFF files are accepted",
                            detail={"filename": form.filename})
     return ReceivedUpload(temp, form.filename, form.size, form.digest.hexdigest(), content_type, form.fields)

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -28,6 +29,9 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from models import Job, JobState, WebhookDelivery
+from service import repo
+from service.errors import ErrorCode
 from service.fetch import pinned_request
 from service.netguard import FetchError, Resolver, check_url
 
@@ -117,7 +121,7 @@ async def attempt_delivery(url: str, body: bytes, *, secret: str | None, event: 
     try:
         target = check_url(url, resolver=resolver, allow_hosts=policy.allow_hosts)
     except FetchError as exc:
-        retryable = exc.code != "fetch_refused_address"  # a resolver hiccup may pass; a refusal won't
+        retryable = exc.code != ErrorCode.fetch_refused_address  # a resolver hiccup may pass; a refusal won't
         return AttemptOutcome(attempt, None, f"{exc.code}: {exc.message}", retryable, started, time.time())
     headers = {"Content-Type": "application/json", "User-Agent": "fiscalocr-webhook/1", EVENT_HEADER: event,
                SIGNATURE_HEADER: sign(secret, body)}
@@ -176,8 +180,6 @@ def _log_outcome(url: str, outcome: AttemptOutcome, policy: DeliveryPolicy) -> N
 
 def build_payload(session: Session, job_id: str) -> tuple[str | None, dict[str, Any]]:
     """(callback URL, payload) for a finished job; URL None when the job has no callback."""
-    from models import Finding, Job, Record, Table
-
     job = session.get(Job, job_id)
     if job is None:
         raise LookupError(f"job {job_id} not found")
@@ -185,27 +187,17 @@ def build_payload(session: Session, job_id: str) -> tuple[str | None, dict[str, 
     error = {"code": job.error_code, "message": job.error_message} if job.error_code else None
     summary: dict[str, Any] = {"pages_total": job.pages_total, "pages_done": job.pages_done,
                                "duration_s": job.duration_s}
-    if state == "succeeded":
-        summary["tables"] = _count(session, Table, Table.document_id == job.document_id)
-        summary["records"] = _count(session, Record, Record.document_id == job.document_id)
-        rows = session.exec(select(Finding.severity, func.count())
-                            .where(Finding.document_id == job.document_id).group_by(Finding.severity)).all()
-        summary["findings"] = {str(severity): int(n) for severity, n in rows}
-    payload = {"event": "job.succeeded" if state == "succeeded" else "job.failed", "job_id": job.id,
+    if state == JobState.succeeded:
+        summary["tables"] = repo.count_tables(session, job.document_id)
+        summary["records"] = repo.count_records(session, job.document_id)
+        summary["findings"] = repo.findings_by_severity(session, job.document_id)
+    payload = {"event": "job.succeeded" if state == JobState.succeeded else "job.failed", "job_id": job.id,
                "document_id": job.document_id, "state": state, "error": error, "summary": summary}
     return job.callback_url, payload
 
 
-def _count(session: Session, model: Any, condition: Any) -> int:
-    return int(session.exec(select(func.count()).select_from(model).where(condition)).one())
-
-
 def db_recorder(engine: Engine, job_id: str) -> AttemptRecorder:
     """An AttemptRecorder writing one WebhookDelivery row per attempt."""
-    from datetime import UTC, datetime
-
-    from models import WebhookDelivery
-
     def record(url: str, outcome: AttemptOutcome) -> None:
         row = WebhookDelivery(job_id=job_id, url=url[:2048], attempt=outcome.attempt,
                               status_code=outcome.status_code, error=outcome.error,
@@ -219,8 +211,6 @@ def db_recorder(engine: Engine, job_id: str) -> AttemptRecorder:
 
 
 def previous_attempts(engine: Engine, job_id: str) -> int:
-    from models import WebhookDelivery
-
     with Session(engine) as session:
         latest = session.exec(select(func.max(WebhookDelivery.attempt))
                               .where(WebhookDelivery.job_id == job_id)).one()
@@ -242,29 +232,17 @@ def deliver_for_job(engine: Engine, job_id: str, *, secret: str | None, policy: 
 _threads: set[threading.Thread] = set()
 
 
-def notify(job_id: str, *, engine: Engine | None = None, settings: Any = None,
-           resolver: Resolver | None = None, policy: DeliveryPolicy | None = None,
-           wait: bool = False) -> None:
-    """Job-end hook (``stages`` calls it after a job reaches succeeded/failed).
+def notify(job_id: str, *, engine: Engine, settings: Any, resolver: Resolver | None = None,
+           policy: DeliveryPolicy | None = None, wait: bool = False) -> None:
+    """Deliver a finished job's webhook from a daemon thread (the embedded runner calls it when a job
+    reaches succeeded/failed; the Celery runner enqueues ``deliver_webhook_task`` instead).
 
-    With the Celery runner the delivery becomes a Celery task (retries are re-scheduled tasks with a
-    countdown, so no worker slot sleeps); otherwise a daemon thread delivers. ``wait`` joins the
-    thread (tests, CLI). Never raises: a webhook problem must not fail the job.
+    ``wait`` joins the thread (tests, CLI). Never raises: a webhook problem must not fail the job.
     """
     try:
-        if engine is None or settings is None:
-            from service.jobs import stages
-
-            ctx = stages.context()
-            engine, settings = engine or ctx.engine, settings or ctx.settings
         with Session(engine) as session:
-            if not _callback_url(session, job_id):
+            if not repo.callback_url(session, job_id):
                 return
-        if settings.runner == "celery" and resolver is None and not wait:
-            from service.celery_app import deliver_webhook_task
-
-            deliver_webhook_task.delay(job_id)
-            return
         policy = policy or policy_from_settings(settings)
         thread = threading.Thread(target=_deliver_quietly, name=f"webhook-{job_id}", daemon=True,
                                   args=(engine, job_id, settings.webhook_secret, policy, resolver))
@@ -274,12 +252,6 @@ def notify(job_id: str, *, engine: Engine | None = None, settings: Any = None,
             thread.join()
     except Exception:
         log.exception("could not schedule the webhook for job %s", job_id)
-
-
-def _callback_url(session: Session, job_id: str) -> str | None:
-    from models import Job
-
-    return session.exec(select(Job.callback_url).where(Job.id == job_id)).first()
 
 
 def _deliver_quietly(engine: Engine, job_id: str, secret: str | None, policy: DeliveryPolicy,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from fiscal.yoy import compare_years, department_of, year_of
-from models import Document, JobState
+from models import Document
 from ocr.contract import Extraction
-from service import results
+from service import repo, results
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +23,8 @@ def with_previous_year(session: Session, document: Document, extraction: Extract
     year, department = year_of(extraction), department_of(extraction)
     if year is None or department is None:
         return extraction
-    candidates = session.exec(
-        select(Document).where(Document.tenant_id == document.tenant_id, Document.id != document.id,
-                               Document.status == JobState.succeeded.value)
-        .order_by(col(Document.created_at).desc()).limit(MAX_CANDIDATES)).all()
+    candidates = repo.succeeded_documents(session, document.tenant_id, exclude=document.id,
+                                          limit=MAX_CANDIDATES)
     for other in candidates:
         previous = results.load_extraction(session, other)
         if year_of(previous) == year - 1 and department_of(previous) == department:

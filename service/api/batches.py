@@ -25,7 +25,7 @@ from service.deps import (
     SettingsDep,
     StorageDep,
 )
-from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError
+from service.errors import ERROR_RESPONSES, ErrorBody, ErrorCode, ServiceError
 from service.ingest import Ingested, ingest
 from service.jobs.base import JobRunner
 from service.remote_upload import download_upload
@@ -106,7 +106,8 @@ async def create_batch(*, request: Request, principal: CallerDep, gate: GateDep,
                 continue
             outcomes.append((url, await intake.take(received)))
     else:
-        raise ServiceError("unsupported_media_type", "send multipart/form-data (file parts) or JSON {urls}",
+        raise ServiceError(ErrorCode.unsupported_media_type,
+                           "send multipart/form-data (file parts) or JSON {urls}",
                            status=415)
     batch = await gate.run(lambda session: record_batch(session, principal, outcomes))
     return BatchOut(**await gate.run(lambda session: batch_progress(session, principal, batch.id)))
@@ -121,20 +122,21 @@ def get_batch(batch_id: str, principal: PrincipalDep, session: SessionDep) -> Ba
 async def _urls(request: Request, limit: int) -> list[str]:
     body = await request.body()
     if len(body) > limit:
-        raise ServiceError("payload_too_large", f"body exceeds {limit} bytes", detail={"limit": limit})
+        raise ServiceError(ErrorCode.payload_too_large,
+                           f"body exceeds {limit} bytes", detail={"limit": limit})
     try:
         return BatchUrls.model_validate(json.loads(body or b"null")).urls
     except (ValueError, ValidationError) as exc:
         if isinstance(exc, ValidationError) and any(e["type"] == "too_long" for e in exc.errors()):
-            raise ServiceError("batch_too_large", f"at most {MAX_ITEMS} URLs per batch",
+            raise ServiceError(ErrorCode.batch_too_large, f"at most {MAX_ITEMS} URLs per batch",
                                detail={"limit": MAX_ITEMS}) from exc
-        raise ServiceError("batch_empty", "send {\"urls\": [one or more http(s) URLs]}") from exc
+        raise ServiceError(ErrorCode.batch_empty, "send {\"urls\": [one or more http(s) URLs]}") from exc
 
 
 def _as_service_error(exc: ServiceError | FiscalOCRError) -> ServiceError:
     if isinstance(exc, ServiceError):
         return exc
-    return ServiceError(exc.code, exc.message)
+    return ServiceError(ErrorCode.of(exc.code), exc.message)
 
 
 @dataclass(frozen=True)

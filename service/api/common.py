@@ -3,44 +3,61 @@ another tenant's resource is reported exactly like a missing one (404)."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import logging
 
-from models import Cell, Document, Job, Table
+from sqlmodel import Session
+
+from models import Document, Job, JobState, TableRow
+from service import repo
 from service.auth import Principal
 from service.db import as_utc
-from service.errors import ServiceError, not_found
-from service.results import cell_source
-from service.schemas import CellOut, DocumentOut, JobError, JobOut, TableOut
+from service.errors import ErrorCode, ServiceError, not_found
+from service.jobs import lifecycle
+from service.jobs.base import JobRunner
+from service.logs import job_context
+from service.schemas import DocumentOut, JobError, JobOut
+
+log = logging.getLogger(__name__)
 
 
 def tenant_document(session: Session, principal: Principal, document_id: str, *,
                     lock: bool = False) -> Document:
-    query = select(Document).where(Document.id == document_id, Document.tenant_id == principal.tenant_id)
-    document = session.exec(query.with_for_update() if lock else query).first()
+    document = repo.tenant_document(session, principal.tenant_id, document_id, lock=lock)
     if document is None:
         raise not_found("document", document_id)
     return document
 
 
 def tenant_job(session: Session, principal: Principal, job_id: str) -> Job:
-    job = session.exec(select(Job).where(Job.id == job_id, Job.tenant_id == principal.tenant_id)).first()
+    job = repo.tenant_job(session, principal.tenant_id, job_id)
     if job is None:
         raise not_found("job", job_id)
     return job
 
 
 def require_results(document: Document) -> None:
-    if document.status != "succeeded":
-        raise ServiceError("document_not_ready", f"document {document.id} has no results yet "
+    if document.status != JobState.succeeded:
+        raise ServiceError(ErrorCode.document_not_ready, f"document {document.id} has no results yet "
                            f"(status {document.status})", detail={"status": document.status})
 
 
-def document_table(session: Session, document: Document, table_ref: str) -> Table:
-    query = select(Table).where(Table.document_id == document.id, Table.ref == table_ref)
-    table = session.exec(query).first()
+def document_table(session: Session, document: Document, table_ref: str) -> TableRow:
+    table = repo.document_table(session, document.id, table_ref)
     if table is None:
         raise not_found("table", table_ref)
     return table
+
+
+def cancel_job(session: Session, runner: JobRunner, job_id: str) -> bool:
+    """Cancel an active job: the state moves (committed at once, the runners read it between pages),
+    then the runner stops what it had scheduled. False when the job had already finished."""
+    if not lifecycle.cancel(session, job_id):
+        return False
+    session.commit()
+    with job_context(job_id):
+        log.info("job cancelled")
+    runner.cancel(job_id)
+    return True
 
 
 def job_out(job: Job) -> JobOut:
@@ -56,16 +73,3 @@ def document_out(document: Document, job_id: str | None) -> DocumentOut:
                        size=document.size, content_type=document.content_type, pages=document.pages,
                        status=document.status, job_id=job_id,
                        created_at=as_utc(document.created_at))
-
-
-def table_out(table: Table) -> TableOut:
-    return TableOut(table_id=table.ref, page=table.page, kind=table.kind, form=table.form, title=table.title,
-                    unit=table.unit, department=table.department, n_rows=table.n_rows, n_cols=table.n_cols,
-                    bbox=list(table.bbox), continues=table.continues, notes=list(table.notes))
-
-
-def cell_out(cell: Cell) -> CellOut:
-    assert cell.id is not None
-    return CellOut(cell_id=cell.id, row=cell.row, col=cell.col, row_span=cell.row_span,
-                   col_span=cell.col_span, text=cell.text, confidence=cell.confidence, bbox=list(cell.bbox),
-                   corrected=cell.corrected, source=cell_source(cell.source), read_as=cell.read_as)

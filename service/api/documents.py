@@ -7,24 +7,11 @@ from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import delete, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import (
-    Approval,
-    Cell,
-    Correction,
-    Document,
-    Finding,
-    Job,
-    PageResult,
-    Record,
-    Table,
-    WebhookDelivery,
-)
 from ocr.source import OCR_MODES
-from service.api.common import document_out, job_out, tenant_document
-from service.auth import Principal
+from service import repo
+from service.api.common import cancel_job, document_out, job_out, tenant_document
 from service.deps import (
     CallerDep,
     GateDep,
@@ -35,9 +22,8 @@ from service.deps import (
     SettingsDep,
     StorageDep,
 )
-from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError
-from service.ingest import ingest, latest_job, vet_callback_url
-from service.jobs import stages
+from service.errors import ERROR_RESPONSES, ErrorBody, ErrorCode, ServiceError
+from service.ingest import ingest, vet_callback_url
 from service.remote_upload import download_upload
 from service.schemas import DocumentDetail, DocumentPage, DocumentSummary, FetchRequest, UploadAccepted
 from service.uploads import receive_upload
@@ -117,7 +103,7 @@ def _ocr_field(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     if value not in OCR_MODES:
-        raise ServiceError("validation_error", f"ocr must be one of {', '.join(OCR_MODES)}",
+        raise ServiceError(ErrorCode.validation_error, f"ocr must be one of {', '.join(OCR_MODES)}",
                            detail={"field": "ocr"})
     return value
 
@@ -127,15 +113,10 @@ def list_documents(principal: PrincipalDep, session: SessionDep,
                    limit: Annotated[int, Query(ge=1, le=200)] = 50,
                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> DocumentPage:
     """The caller's documents, newest first."""
-    scope = Document.tenant_id == principal.tenant_id
-    total = session.exec(select(func.count()).select_from(Document).where(scope)).one()
-    documents = session.exec(select(Document).where(scope).order_by(col(Document.created_at).desc(),
-                                                                    col(Document.id))
-                             .offset(offset).limit(limit)).all()
-    items = []
-    for document in documents:
-        job = latest_job(session, document.id)
-        items.append(document_out(document, job.id if job else None))
+    total, documents = repo.document_page(session, principal.tenant_id, limit, offset)
+    jobs = repo.latest_jobs(session, [document.id for document in documents])
+    items = [document_out(document, jobs[document.id].id if document.id in jobs else None)
+             for document in documents]
     return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -143,26 +124,21 @@ def list_documents(principal: PrincipalDep, session: SessionDep,
 def get_document(document_id: str, principal: PrincipalDep, session: SessionDep) -> DocumentDetail:
     """Metadata, the latest job and a summary of the results."""
     document = tenant_document(session, principal, document_id)
-    job = latest_job(session, document.id)
+    job = repo.latest_job(session, document.id)
     base = document_out(document, job.id if job else None)
     return DocumentDetail(**base.model_dump(), job=job_out(job) if job else None,
                           summary=_summary(session, document.id))
 
 
 def _summary(session: Session, document_id: str) -> DocumentSummary:
-    tables = session.exec(select(Table.kind, Table.form).where(Table.document_id == document_id)).all()
-    severities = session.exec(select(Finding.severity).where(Finding.document_id == document_id)).all()
-    records = session.exec(select(func.count()).select_from(Record)
-                           .where(Record.document_id == document_id)).one()
-    corrections = session.exec(select(func.count()).select_from(Correction)
-                               .where(Correction.document_id == document_id)).one()
+    tables = repo.table_kinds_and_forms(session, document_id)
     return DocumentSummary(
         tables=len(tables),
         tables_by_kind=dict(Counter(kind or "unrecognised" for kind, _ in tables)),
         tables_by_form=dict(Counter(form or "none" for _, form in tables)),
-        records=records,
-        findings_by_severity=dict(Counter(severities)),
-        corrections=corrections,
+        records=repo.count_records(session, document_id),
+        findings_by_severity=dict(Counter(repo.finding_severities(session, document_id))),
+        corrections=repo.count_corrections(session, document_id),
     )
 
 
@@ -171,25 +147,11 @@ def delete_document(document_id: str, principal: PrincipalDep, session: SessionD
                     runner: RunnerDep) -> Response:
     """Delete the document, its jobs, results and stored file (a running job is cancelled first)."""
     document = tenant_document(session, principal, document_id)
-    job_ids = list(session.exec(select(Job.id).where(Job.document_id == document.id)).all())
+    job_ids = repo.document_job_ids(session, document.id)
     for job_id in job_ids:
-        if stages.cancel(job_id):
-            runner.cancel(job_id)
-    _delete_rows(session, document, job_ids, principal)
+        cancel_job(session, runner, job_id)
+    repo.delete_document(session, document, job_ids)
     session.commit()
     storage.delete(document.storage_key)
     log.info("document deleted", extra={"document_id": document_id})
     return Response(status_code=204)
-
-
-def _delete_rows(session: Session, document: Document, job_ids: list[str], principal: Principal) -> None:
-    for model in (Approval, Correction, Record, Finding, Cell, Table):
-        session.execute(delete(model).where(col(model.document_id) == document.id))
-    if job_ids:
-        session.execute(delete(PageResult).where(col(PageResult.job_id).in_(job_ids)))
-        session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.job_id).in_(job_ids)))
-        session.execute(delete(Job).where(col(Job.id).in_(job_ids)))
-    session.execute(delete(Document).where(col(Document.id) == document.id,
-                                           col(Document.tenant_id) == principal.tenant_id))
-
-

@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ocr.engines import probe_engine
 from service.db import ping
 from service.dbgate import DatabaseGate
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 
 router = APIRouter(tags=["health"])
 
@@ -39,7 +39,7 @@ async def readyz(request: Request) -> JSONResponse:
     ready = all(check["ok"] for check in checks.values())
     body = {"status": "ready" if ready else "unavailable", "checks": checks}
     if not ready:
-        body.update(code="service_unavailable", message="not ready: " + ", ".join(
+        body.update(code=ErrorCode.service_unavailable.value, message="not ready: " + ", ".join(
             name for name, check in checks.items() if not check["ok"]))
     return JSONResponse(body, status_code=200 if ready else 503)
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import Job, WebhookDelivery
+from models import Job
+from service import repo
+from service.api.common import cancel_job as cancel_active_job
 from service.api.common import job_out, tenant_job
 from service.db import as_utc
 from service.deps import PrincipalDep, RunnerDep, SessionDep
-from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError
-from service.jobs import stages
+from service.errors import ERROR_RESPONSES, ErrorBody, ErrorCode, ServiceError
 from service.schemas import JobOut, WebhookDeliveryList, WebhookDeliveryOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -27,10 +28,9 @@ def get_job(job_id: str, principal: PrincipalDep, session: SessionDep) -> JobOut
 def cancel_job(job_id: str, principal: PrincipalDep, session: SessionDep, runner: RunnerDep) -> JobOut:
     """Stop a queued or running job; pages not started yet are not processed."""
     job = tenant_job(session, principal, job_id)
-    if not stages.cancel(job.id):
-        raise ServiceError("job_finished", f"job {job.id} already finished ({_state(session, job)})",
+    if not cancel_active_job(session, runner, job.id):
+        raise ServiceError(ErrorCode.job_finished, f"job {job.id} already finished ({_state(session, job)})",
                            detail={"state": _state(session, job)})
-    runner.cancel(job.id)
     session.expire_all()
     return job_out(tenant_job(session, principal, job_id))
 
@@ -39,8 +39,7 @@ def cancel_job(job_id: str, principal: PrincipalDep, session: SessionDep, runner
 def list_deliveries(job_id: str, principal: PrincipalDep, session: SessionDep) -> WebhookDeliveryList:
     """The job's webhook delivery log: one entry per attempt, oldest first."""
     job = tenant_job(session, principal, job_id)
-    rows = session.exec(select(WebhookDelivery).where(WebhookDelivery.job_id == job.id)
-                        .order_by(col(WebhookDelivery.attempt), col(WebhookDelivery.id))).all()
+    rows = repo.deliveries(session, job.id)
     deliveries = [WebhookDeliveryOut(attempt=row.attempt, url=row.url, status_code=row.status_code,
                                      error=row.error, delivered=row.error is None,
                                      started_at=as_utc(row.created_at) or row.created_at,

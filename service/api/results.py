@@ -6,21 +6,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import Cell, Document, Finding, Record, Table
+from models import Document
 from ocr.contract import Finding as ContractFinding
 from ocr.contract import Record as ContractRecord
 from ocr.contract import Table as ContractTable
-from service import exports, render, results
-from service.api.common import cell_out, document_table, require_results, table_out, tenant_document
+from service import exports, render, repo, results
+from service.api.common import document_table, require_results, tenant_document
 from service.auth import Principal
 from service.corrections import correct_cell
-from service.db import as_utc
 from service.deps import CallerDep, GateDep, PrincipalDep, SessionDep, SettingsDep, StorageDep
-from service.errors import ERROR_RESPONSES, ErrorBody, ServiceError, not_found
+from service.errors import ERROR_RESPONSES, ErrorBody, ErrorCode, ServiceError, not_found
 from service.review.workspace import review_state, table_refs
 from service.schemas import (
+    CellOut,
     CellPatch,
     CellPatched,
     CorrectionOut,
@@ -28,6 +28,7 @@ from service.schemas import (
     RecordList,
     TableDetail,
     TableList,
+    TableOut,
 )
 
 router = APIRouter(prefix="/v1/documents/{document_id}", tags=["results"],
@@ -40,8 +41,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def list_tables(document_id: str, principal: PrincipalDep, session: SessionDep) -> TableList:
     document = tenant_document(session, principal, document_id)
     require_results(document)
-    tables = session.exec(select(Table).where(Table.document_id == document.id).order_by(col(Table.position)))
-    return TableList(tables=[table_out(t) for t in tables.all()])
+    return TableList(tables=[TableOut.model_validate(t) for t in repo.tables(session, document.id)])
 
 
 @router.get("/tables/{table_id}", response_model=TableDetail)
@@ -50,9 +50,8 @@ def get_table(document_id: str, table_id: str, principal: PrincipalDep, session:
     document = tenant_document(session, principal, document_id)
     require_results(document)
     table = document_table(session, document, table_id)
-    cells = session.exec(select(Cell).where(Cell.table_id == table.id)
-                         .order_by(col(Cell.row), col(Cell.col)))
-    return TableDetail(**table_out(table).model_dump(), cells=[cell_out(c) for c in cells.all()])
+    return TableDetail(**TableOut.model_validate(table).model_dump(),
+                       cells=[CellOut.model_validate(c) for c in repo.table_cells(session, table.id)])
 
 
 @router.get("/records", response_model=RecordList, responses={
@@ -67,12 +66,7 @@ def list_records(*, document_id: str, principal: PrincipalDep, session: SessionD
                  ) -> Response | RecordList:
     document = tenant_document(session, principal, document_id)
     require_results(document)
-    query = select(Record).where(Record.document_id == document.id)
-    for column, value in ((Record.form, form), (Record.code, code), (Record.level, level),
-                          (Record.table_ref, table)):
-        if value is not None:
-            query = query.where(column == value)
-    rows = session.exec(query.order_by(col(Record.position))).all()
+    rows = repo.records(session, document.id, form=form, code=code, level=level, table_ref=table)
     records = [ContractRecord.model_validate(r.data) for r in rows]
     if format == "json":
         return RecordList(records=records)
@@ -87,11 +81,7 @@ def list_records(*, document_id: str, principal: PrincipalDep, session: SessionD
 
 
 def _findings(session: Session, document_id: str, severity: str | None = None) -> list[ContractFinding]:
-    query = select(Finding).where(Finding.document_id == document_id)
-    if severity is not None:
-        query = query.where(Finding.severity == severity)
-    rows = session.exec(query.order_by(col(Finding.position))).all()
-    return [ContractFinding.model_validate(f.data) for f in rows]
+    return [ContractFinding.model_validate(f.data) for f in repo.findings(session, document_id, severity)]
 
 
 @router.get("/findings", response_model=FindingList, responses={
@@ -141,7 +131,7 @@ def _page_inputs(session: Session, principal: Principal, document_id: str, page_
                  with_tables: bool) -> tuple[Document, list[ContractTable] | None]:
     document = tenant_document(session, principal, document_id)
     if document.pages is None:
-        raise ServiceError("document_not_ready", "the document's pages are not counted yet")
+        raise ServiceError(ErrorCode.document_not_ready, "the document's pages are not counted yet")
     if page_number > document.pages:
         raise not_found("page", page_number)
     if not with_tables:
@@ -159,9 +149,6 @@ def patch_cell(document_id: str, cell_id: Annotated[int, Path(ge=1, le=2**62)], 
     cell, correction, n_records, severities = correct_cell(session, document, cell_id, patch.text, principal)
     assert correction.id is not None
     return CellPatched(
-        cell=cell_out(cell),
-        correction=CorrectionOut(correction_id=correction.id, cell_id=cell_id, table_id=correction.table_ref,
-                                 row=correction.row, col=correction.col, old=correction.old_text,
-                                 new=correction.new_text, who=correction.who,
-                                 at=as_utc(correction.created_at)),
+        cell=CellOut.model_validate(cell),
+        correction=CorrectionOut.model_validate(correction),
         records=n_records, findings_by_severity=severities)

@@ -1,22 +1,22 @@
-"""Job runners. ``get_runner(settings)`` picks the embedded pool or Celery (RUNNER setting)."""
+"""Job runners. ``get_runner(context)`` picks the embedded pool or Celery (RUNNER setting)."""
 
 from __future__ import annotations
 
-import importlib
-
 from service.jobs.base import JobRunner
-from service.settings import Settings
+from service.jobs.context import JobContext
 
 
-def get_runner(settings: Settings) -> JobRunner:
-    if settings.runner == "celery":
-        # Written separately and importing Celery is heavy: load it only when asked for.
-        module = importlib.import_module("service.jobs.celery_runner")
-        runner: JobRunner = module.CeleryRunner(settings)
-        return runner
+def get_runner(context: JobContext) -> JobRunner:
+    """The runner the settings name, running the stages with ``context``. Imported here, not at the
+    top: ``service.jobs`` is also imported for its state owner and context alone, and the embedded
+    runner brings the OCR pipeline with it."""
+    if context.settings.runner == "celery":
+        from service.jobs.celery_runner import CeleryRunner
+
+        return CeleryRunner(context)
     from service.jobs.embedded import EmbeddedRunner
 
-    return EmbeddedRunner(settings)
+    return EmbeddedRunner(context)
 
 
-__all__ = ["JobRunner", "get_runner"]
+__all__ = ["JobContext", "JobRunner", "get_runner"]

@@ -3,14 +3,20 @@
 The job row is the source of truth (persisted as ``queued`` before ``submit``), so a lost message
 costs time, never a job: ``start`` re-submits every job still queued/running, and so does every
 worker when it starts. Duplicate messages are harmless because the stages are idempotent.
+
+``service.celery_app`` is imported inside the methods, on purpose: importing it imports Celery and
+builds the Celery app from the environment's settings, which an API process on the embedded runner
+never needs.
 """
 
 from __future__ import annotations
 
 import logging
 
-from service.jobs import stages
-from service.settings import Settings
+from sqlmodel import Session
+
+from models import Job
+from service.jobs.context import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -18,18 +24,18 @@ log = logging.getLogger(__name__)
 class CeleryRunner:
     name = "celery"
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+        self.settings = context.settings
         self._started = False
 
     def start(self) -> None:
-        stages.configure(self.settings)
         from service import celery_app
 
         celery_app.use_settings(self.settings)
         self._started = True
         try:
-            resumed = celery_app.resume_pending()
+            resumed = celery_app.resume_pending(self.context)
         except Exception:  # the broker may be down now; workers re-submit when they start
             log.exception("could not re-submit pending jobs; workers will on their next start")
             resumed = 0
@@ -46,10 +52,10 @@ class CeleryRunner:
                           job_id)
 
     def cancel(self, job_id: str) -> None:
-        """Mark the job cancelled (pages check the state before starting) and revoke its queued tasks."""
+        """Revoke the job's queued tasks (the caller marked it cancelled: pages check the state before
+        starting, so revoking only saves work)."""
         from service import celery_app
 
-        stages.cancel(job_id)
         pages_total = self._pages_total(job_id)
         try:
             celery_app.app.control.revoke(celery_app.task_ids(job_id, pages_total))
@@ -72,10 +78,6 @@ class CeleryRunner:
             return False
 
     def _pages_total(self, job_id: str) -> int:
-        from sqlmodel import Session
-
-        from models import Job
-
-        with Session(stages.context().engine) as session:
+        with Session(self.context.engine) as session:
             job = session.get(Job, job_id)
             return job.pages_total if job is not None else 0

@@ -3,7 +3,11 @@
 OCR is CPU-bound, so pages go to ``WORKERS`` processes (spawned, not forked: the parent has threads
 and open database connections). A coordinator keeps at most ``WORKERS`` pages of its job in flight,
 checks for cancellation before each page, then finalizes. Jobs are rows in the database, so
-``start`` resumes whatever a previous process left queued or running.
+``start`` resumes whatever a previous process left queued or running. When a job ends (succeeded or
+failed) the runner hands it to the webhook sender.
+
+The coordinators use the runner's ``JobContext``; each page-worker process builds its own from the
+settings it is started with (``_init_worker``): an engine cannot cross a process boundary.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 
 from models import JobState
+from service import webhooks
 from service.jobs import stages
+from service.jobs.context import JobContext
 from service.logs import job_context
 from service.settings import Settings
 
@@ -48,8 +54,9 @@ class _StoppedError(Exception):
 class EmbeddedRunner:
     name = "embedded"
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+        self.settings = context.settings
         self._lock = threading.Lock()
         self._active: set[str] = set()
         self._cancelled: set[str] = set()
@@ -60,12 +67,11 @@ class EmbeddedRunner:
 
     # -- JobRunner -------------------------------------------------------------------------------
     def start(self) -> None:
-        stages.configure(self.settings)
         self._stopping.clear()
         self._pool = self._new_pool()
         self._coordinators = ThreadPoolExecutor(self.settings.concurrent_jobs,
                                                 thread_name_prefix="fiscalocr-job")
-        resumed = stages.pending_jobs()
+        resumed = stages.pending_jobs(self.context)
         for job_id in resumed:
             self.submit(job_id)
         log.info("embedded runner started: %d page workers, %d resumed jobs", self.settings.workers,
@@ -121,7 +127,8 @@ class EmbeddedRunner:
             except _StoppedError:
                 log.info("runner stopping; job left for resume")
             except Exception as exc:
-                stages.fail_from_exception(job_id, exc)
+                if stages.fail_from_exception(self.context, job_id, exc):
+                    self._finished(job_id)
             finally:
                 with self._lock:
                     self._active.discard(job_id)
@@ -130,7 +137,7 @@ class EmbeddedRunner:
     def _run_job_stages(self, job_id: str) -> None:
         crashes = 0
         while True:
-            pages = stages.prepare(job_id)
+            pages = stages.prepare(self.context, job_id)
             if pages is None:
                 return
             try:
@@ -143,10 +150,20 @@ class EmbeddedRunner:
                 crashes += 1
                 self._replace_broken_pool()
                 if crashes > MAX_POOL_CRASHES_PER_JOB:
-                    stages.fail(job_id, "worker_crashed", "a page worker process died repeatedly on this job")
+                    if stages.fail(self.context, job_id, "worker_crashed",
+                                   "a page worker process died repeatedly on this job"):
+                        self._finished(job_id)
                     return
                 log.warning("page worker died; retrying the job's remaining pages")
-        stages.finalize(job_id)
+        if stages.finalize(self.context, job_id):
+            self._finished(job_id)
+
+    def _finished(self, job_id: str) -> None:
+        """The job succeeded or failed: its webhook goes out (never changes the job's outcome)."""
+        try:
+            webhooks.notify(job_id, engine=self.context.engine, settings=self.settings)
+        except Exception:
+            log.exception("webhook notify failed")
 
     def _read_pages(self, job_id: str, pages: list[int]) -> bool:
         """Run the pages through the pool; False if the job was cancelled on the way."""
@@ -175,7 +192,7 @@ class EmbeddedRunner:
         if pool is None or self._stopping.is_set():
             raise _StoppedError()
         try:
-            return pool.submit(stages.run_page, job_id, page)
+            return pool.submit(_run_page, job_id, page)
         except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
             if self._stopping.is_set():
                 raise _StoppedError() from exc
@@ -184,7 +201,7 @@ class EmbeddedRunner:
     def _should_stop(self, job_id: str) -> bool:
         if self._stopping.is_set() or job_id in self._cancelled:
             return True
-        return stages.job_state(job_id) != JobState.running.value
+        return stages.job_state(self.context, job_id) != JobState.running
 
     def _replace_broken_pool(self) -> None:
         with self._lock:
@@ -193,14 +210,28 @@ class EmbeddedRunner:
                 self._pool = self._new_pool()
 
 
+class _PageWorker:
+    """A page-worker process's own state: the context ``_init_worker`` built (None in other processes)."""
+
+    context: JobContext | None = None
+
+
 def _init_worker(settings: Settings) -> None:
-    """Pool initializer: tie the worker's life to the server's, then configure the stages.
+    """Pool initializer: tie the worker's life to the server's, then build the worker's job context.
 
     A server killed with SIGKILL cannot shut its pool down; without this its OCR workers would
     live on as orphans holding memory (and, on restart, a second set would start).
     """
     _die_with_parent()
-    stages.configure(settings)
+    _PageWorker.context = JobContext.from_settings(settings)
+
+
+def _run_page(job_id: str, page_number: int) -> bool:
+    """``stages.run_page`` in a page-worker process, with the context its initializer built."""
+    context = _PageWorker.context
+    if context is None:
+        raise RuntimeError("page worker used without _init_worker")
+    return stages.run_page(context, job_id, page_number)
 
 
 def _die_with_parent() -> None:

@@ -1,69 +1,38 @@
 """Pipeline stages shared by every runner (embedded pool, Celery): prepare -> run_page* -> finalize.
 
-Each stage opens its own session from the process-wide context (``configure``), is safe to repeat,
-and reads the job's state from the database before working, so a cancelled or finished job is left
-alone and a resumed job only redoes what is missing.
+Each stage takes the runner's ``JobContext`` (settings, database engine, storage), opens its own
+session, is safe to repeat, and reads the job's state from the database before working, so a
+cancelled or finished job is left alone and a resumed job only redoes what is missing. State moves go
+through ``service.jobs.lifecycle``. ``finalize`` and ``fail`` return True when they ended the job:
+the runner then does what follows a finished job (webhooks).
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import re
-import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from fiscal.lexicon import fiscal_lexicon
-from models import Document, Job, JobState, PageResult, utcnow
+from models import Document, Job, JobState, PageResultRow, utcnow
 from ocr import pipeline
 from ocr.contract import PageInfo, Table
 from ocr.errors import FiscalOCRError, TooManyPagesError
 from ocr.source import OCR_MODES, OcrMode
-from service import fiscal_bridge, results, yearly
-from service.db import as_utc, make_engine, session_scope
+from service import fiscal_bridge, repo, results, yearly
+from service.db import as_utc, session_scope
+from service.jobs import lifecycle
+from service.jobs.context import JobContext
 from service.logs import job_context
 from service.settings import Settings
-from service.storage import LocalStorage, Storage
 
 log = logging.getLogger(__name__)
-
-ACTIVE_STATES = (JobState.queued.value, JobState.running.value)
-
-
-@dataclass
-class StageContext:
-    settings: Settings
-    engine: Engine
-    storage: Storage
-
-
-_contexts: dict[str, StageContext] = {}  # one per process: key "current"
-_context_lock = threading.Lock()
-
-
-def configure(settings: Settings | None = None, storage: Storage | None = None) -> StageContext:
-    """Set up this process's engine and storage (worker initializer; idempotent per settings)."""
-    settings = settings or Settings()
-    with _context_lock:
-        current = _contexts.get("current")
-        if current is None or current.settings != settings:
-            current = StageContext(settings, make_engine(settings.db_url),
-                                   storage or LocalStorage(settings.files_dir))
-            _contexts["current"] = current
-        return current
-
-
-def context() -> StageContext:
-    return _contexts.get("current") or configure()
 
 
 def extract_options(job: Job, settings: Settings) -> pipeline.ExtractOptions:
@@ -86,44 +55,25 @@ def _ocr_mode(value: object) -> OcrMode:
     return "auto"
 
 
-def pending_jobs() -> list[str]:
+def pending_jobs(ctx: JobContext) -> list[str]:
     """Jobs a starting runner must (re)submit, oldest first."""
-    with Session(context().engine) as session:
-        rows = session.exec(select(Job.id).where(col(Job.state).in_(ACTIVE_STATES))
-                            .order_by(col(Job.created_at)))
-        return list(rows.all())
+    with Session(ctx.engine) as session:
+        return repo.job_ids_in_states(session, lifecycle.ACTIVE)
 
 
-def job_state(job_id: str) -> str | None:
-    with Session(context().engine) as session:
-        return session.exec(select(Job.state).where(Job.id == job_id)).first()
+def job_state(ctx: JobContext, job_id: str) -> str | None:
+    with Session(ctx.engine) as session:
+        return repo.job_state(session, job_id)
 
 
-def _set_state(session: Session, job_id: str, new_state: str, allowed: tuple[str, ...],
-               **values: Any) -> bool:
-    """Move the job (and its document's status) only if it is still in an allowed state."""
-    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.state).in_(allowed))
-                             .values(state=new_state, **values))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    document_id = session.exec(select(Job.document_id).where(Job.id == job_id)).one()
-    session.execute(update(Document).where(col(Document.id) == document_id)
-                    .values(status=new_state, updated_at=utcnow()))
-    return True
-
-
-def prepare(job_id: str) -> list[int] | None:
+def prepare(ctx: JobContext, job_id: str) -> list[int] | None:
     """Mark the job running and count its pages; return the pages still to read (None: nothing to do)."""
-    ctx = context()
     with job_context(job_id), session_scope(ctx.engine) as session:
         job = session.get(Job, job_id)
-        if job is None or job.state not in ACTIVE_STATES:
+        if job is None or not lifecycle.is_active(job.state):
             return None
         document = session.get(Document, job.document_id)
-        if document is None:
-            return None
-        if not _set_state(session, job_id, JobState.running.value, ACTIVE_STATES,
-                          started_at=job.started_at or utcnow(), attempts=job.attempts + 1):
+        if document is None or not lifecycle.start(session, job):
             return None
         if not job.pages_total:
             total = _count_pages(ctx, document)
@@ -131,13 +81,13 @@ def prepare(job_id: str) -> list[int] | None:
             session.add(document)
             session.execute(update(Job).where(col(Job.id) == job_id).values(pages_total=total))
             job.pages_total = total
-        done = set(session.exec(select(PageResult.page_number).where(PageResult.job_id == job_id)).all())
+        done = repo.stored_page_numbers(session, job_id)
         todo = [n for n in range(1, job.pages_total + 1) if n not in done]
         log.info("job prepared: %d pages, %d to read", job.pages_total, len(todo))
         return todo
 
 
-def _count_pages(ctx: StageContext, document: Document) -> int:
+def _count_pages(ctx: JobContext, document: Document) -> int:
     source = pipeline.inspect_source(ctx.storage.local_path(document.storage_key), ctx.settings.max_pages)
     if source.pages > ctx.settings.max_pages:
         raise TooManyPagesError(f"the document has {source.pages} pages; the limit is "
@@ -146,16 +96,14 @@ def _count_pages(ctx: StageContext, document: Document) -> int:
     return source.pages
 
 
-def run_page(job_id: str, page_number: int) -> bool:
+def run_page(ctx: JobContext, job_id: str, page_number: int) -> bool:
     """Read one page and store it; skip if stored already or the job is no longer running."""
-    ctx = context()
     with job_context(job_id):
         with Session(ctx.engine) as session:
             job = session.get(Job, job_id)
-            if job is None or job.state != JobState.running.value:
+            if job is None or job.state != JobState.running:
                 return False
-            if session.exec(select(PageResult.id).where(PageResult.job_id == job_id,
-                                                        PageResult.page_number == page_number)).first():
+            if repo.has_page(session, job_id, page_number):
                 return True
             document = session.get(Document, job.document_id)
             assert document is not None
@@ -170,16 +118,15 @@ def run_page(job_id: str, page_number: int) -> bool:
         return True
 
 
-def _store_page(ctx: StageContext, job_id: str, page_number: int, page: pipeline.PageResult,
+def _store_page(ctx: JobContext, job_id: str, page_number: int, page: pipeline.PageResult,
                 seconds: float) -> None:
     try:
         with session_scope(ctx.engine) as session:
-            session.add(PageResult(job_id=job_id, page_number=page_number, data=page_to_json(page),
+            session.add(PageResultRow(job_id=job_id, page_number=page_number, data=page_to_json(page),
                                    ocr_seconds=seconds))
             session.flush()
-            done = select(func.count()).select_from(PageResult).where(col(PageResult.job_id) == job_id)
             session.execute(update(Job).where(col(Job.id) == job_id)
-                            .values(pages_done=done.scalar_subquery()))
+                            .values(pages_done=repo.stored_pages_count_query(job_id)))
     except IntegrityError:
         log.info("page %d was stored by another worker", page_number)
 
@@ -194,51 +141,48 @@ def page_from_json(data: dict[str, Any]) -> pipeline.PageResult:
                                tables=[Table.model_validate(t) for t in data.get("tables", [])])
 
 
-def finalize(job_id: str) -> bool:
-    """Assemble the stored pages, run the fiscal layer and persist everything in one transaction."""
-    ctx = context()
+def finalize(ctx: JobContext, job_id: str) -> bool:
+    """Assemble the stored pages, run the fiscal layer and persist everything in one transaction;
+    True when the job succeeded here."""
     with job_context(job_id):
         with session_scope(ctx.engine) as session:
             job = session.get(Job, job_id)
-            if job is None or job.state != JobState.running.value:
+            if job is None or job.state != JobState.running:
                 return False
             document = session.get(Document, job.document_id)
             assert document is not None
-            stored = session.exec(select(PageResult).where(PageResult.job_id == job_id)
-                                  .order_by(col(PageResult.page_number))).all()
+            stored = repo.stored_pages(session, job_id)
             if len(stored) != job.pages_total:
                 raise RuntimeError(f"finalize: {len(stored)} of {job.pages_total} pages stored")
             pages = [page_from_json(p.data) for p in stored]
             extraction = pipeline.assemble(results.source_of(document), pages)
             extraction = yearly.with_previous_year(session, document, fiscal_bridge.enrich(extraction))
             results.persist_extraction(session, document, job_id, extraction)
-            finished = utcnow()
-            started = as_utc(job.started_at) or finished
-            if not _set_state(session, job_id, JobState.succeeded.value, (JobState.running.value,),
-                              finished_at=finished, duration_s=(finished - started).total_seconds(),
-                              pages_done=len(stored)):
+            if not lifecycle.move(session, job_id, JobState.succeeded, pages_done=len(stored),
+                                  **_finish_times(job)):
                 session.rollback()
                 return False
         log.info("job succeeded: %d tables, %d records, %d findings", len(extraction.tables),
                  len(extraction.records), len(extraction.findings))
-        notify(job_id)
         return True
 
 
-def fail(job_id: str, code: str, message: str) -> bool:
-    """Mark an active job failed with a stable error code."""
-    with job_context(job_id), session_scope(context().engine) as session:
+def _finish_times(job: Job) -> dict[str, Any]:
+    finished = utcnow()
+    started = as_utc(job.started_at) or finished
+    return {"finished_at": finished, "duration_s": (finished - started).total_seconds()}
+
+
+def fail(ctx: JobContext, job_id: str, code: str, message: str) -> bool:
+    """Mark an active job failed with a stable error code; True when the job failed here."""
+    with job_context(job_id), session_scope(ctx.engine) as session:
         job = session.get(Job, job_id)
         if job is None:
             return False
-        finished = utcnow()
-        started = as_utc(job.started_at) or finished
-        changed = _set_state(session, job_id, JobState.failed.value, ACTIVE_STATES, finished_at=finished,
-                             duration_s=(finished - started).total_seconds(),
-                             error_code=code[:100], error_message=message[:2000])
+        changed = lifecycle.move(session, job_id, JobState.failed, error_code=code[:100],
+                                 error_message=message[:2000], **_finish_times(job))
     if changed:
         log.warning("job failed: %s: %s", code, message, extra={"error_code": code})
-        notify(job_id)
     return changed
 
 
@@ -251,44 +195,13 @@ def public_message(message: str) -> str:
     return _SERVER_PATH_RE.sub("<file>", message)
 
 
-def fail_from_exception(job_id: str, exc: BaseException) -> bool:
+def fail_from_exception(ctx: JobContext, job_id: str, exc: BaseException) -> bool:
     """``fail`` with the code a typed error carries; anything else is ``internal_error`` with no internals
     in the message (the traceback goes to the log)."""
     if isinstance(exc, FiscalOCRError) or hasattr(exc, "code"):
         message = str(getattr(exc, "message", exc))
         log.info("job error (unredacted): %s", message)
-        return fail(job_id, str(getattr(exc, "code", "internal_error")), public_message(message))
+        return fail(ctx, job_id, str(getattr(exc, "code", "internal_error")), public_message(message))
     log.error("job crashed", exc_info=exc)
-    return fail(job_id, "internal_error", "internal error while processing the document (see the server log)")
-
-
-def cancel(job_id: str) -> bool:
-    """Mark an active job cancelled (runners stop between pages)."""
-    with session_scope(context().engine) as session:
-        changed = _set_state(session, job_id, JobState.cancelled.value, ACTIVE_STATES, finished_at=utcnow())
-    if changed:
-        with job_context(job_id):
-            log.info("job cancelled")
-    return changed
-
-
-def notify(job_id: str) -> None:
-    """Tell ``service.webhooks.notify(job_id)`` a job reached a final state, if that module exists."""
-    try:
-        webhooks = importlib.import_module("service.webhooks")
-    except ModuleNotFoundError as exc:
-        if exc.name != "service.webhooks":
-            log.exception("service.webhooks failed to import")
-        return
-    hook = getattr(webhooks, "notify", None)
-    if not callable(hook):
-        return
-    ctx = context()
-    # Hand over this process's settings/engine when the hook takes them (the app's settings may
-    # not come from the environment, e.g. in tests or `fiscalocr serve` flags).
-    offered = {"settings": ctx.settings, "engine": ctx.engine}
-    accepted = inspect.signature(hook).parameters
-    try:
-        hook(job_id, **{name: value for name, value in offered.items() if name in accepted})
-    except Exception:  # a failing webhook must never change the job's outcome
-        log.exception("webhook notify failed")
+    return fail(ctx, job_id, "internal_error",
+                "internal error while processing the document (see the server log)")

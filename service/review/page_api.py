@@ -11,12 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from models import Document, Finding, Table
+from models import Document, FindingRow, JobState, TableRow
 from service import render
 from service.api.common import require_results, tenant_document
 from service.corrections import correct_cell
 from service.deps import GateDep, ResolverDep, RunnerDep, SettingsDep, StorageDep
-from service.errors import ServiceError, not_found
+from service.errors import ErrorCode, ServiceError, not_found
 from service.ingest import ingest
 from service.remote_upload import download_upload
 from service.review import actions
@@ -52,18 +52,18 @@ def _list(session: Session, reviewer: ReviewPrincipal, state: str | None, severi
     if state and state not in REVIEW_STATES:
         query = query.where(Document.status == state)
     if severity:
-        flagged = select(Finding.document_id).where(Finding.severity == severity)
+        flagged = select(FindingRow.document_id).where(FindingRow.severity == severity)
         query = query.where(col(Document.id).in_(flagged))
     if form:
-        with_form = select(Table.document_id).where(Table.form == form)
+        with_form = select(TableRow.document_id).where(TableRow.form == form)
         query = query.where(col(Document.id).in_(with_form))
     documents = session.exec(query.order_by(col(Document.created_at).desc()).limit(LIST_LIMIT)).all()
     items = [overview(session, d) for d in documents]
     if state in REVIEW_STATES:
-        items = [i for i in items if i["review"] == state and i["status"] == "succeeded"]
-    forms = session.exec(select(Table.form).distinct().join(Document)
+        items = [i for i in items if i["review"] == state and i["status"] == JobState.succeeded]
+    forms = session.exec(select(TableRow.form).distinct().join(Document)
                          .where(Document.tenant_id == reviewer.principal.tenant_id,
-                                col(Table.form).is_not(None)))
+                                col(TableRow.form).is_not(None)))
     return {"items": items, "forms": sorted(f for f in forms.all() if f)}
 
 
@@ -161,4 +161,4 @@ async def withdraw(document_id: str, reviewer: CsrfReviewer, gate: GateDep,
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PATCH", "DELETE", "PUT"])
 def unknown(rest: str) -> None:
-    raise ServiceError("not_found", f"no review endpoint /review/api/{rest}")
+    raise ServiceError(ErrorCode.not_found, f"no review endpoint /review/api/{rest}")

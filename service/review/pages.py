@@ -19,7 +19,7 @@ from sqlmodel import Session
 from models import Document, utcnow
 from service.api.common import tenant_document
 from service.deps import GateDep, SettingsDep, StorageDep
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 from service.review import session as sessions
 from service.review.reporting import ready_report_inputs, records_xlsx, render_report
 from service.review.web import MaybeReviewer, Reviewer, clear_cookie, set_cookie, templates
@@ -70,7 +70,7 @@ async def logout(request: Request, reviewer: MaybeReviewer, gate: GateDep, setti
                  csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
     if reviewer is not None:
         if not sessions.csrf_matches(reviewer.csrf_token, csrf_token):
-            raise ServiceError("csrf_failed", "missing or wrong CSRF token")
+            raise ServiceError(ErrorCode.csrf_failed, "missing or wrong CSRF token")
         await gate.run(lambda session: sessions.sign_out(session, reviewer.session_id))
     response = RedirectResponse("/review", status_code=303)
     clear_cookie(response, request, settings, sessions.COOKIE)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Document, Record
+from models import Document, RecordRow
 from ocr.contract import Record as ContractRecord
 from service import exports, render
 from service.api.common import require_results, tenant_document
@@ -51,8 +51,8 @@ def records_xlsx(session: Session, principal: Principal, document_id: str) -> tu
     """The records workbook, with the sign-offs on its "review" sheet (as GET .../records?format=xlsx)."""
     document = tenant_document(session, principal, document_id)
     require_results(document)
-    rows = session.exec(select(Record).where(Record.document_id == document.id)
-                        .order_by(col(Record.position)))
+    rows = session.exec(select(RecordRow).where(RecordRow.document_id == document.id)
+                        .order_by(col(RecordRow.position)))
     records = [ContractRecord.model_validate(r.data) for r in rows.all()]
     review = review_state(session, document.id, table_refs(session, document.id))
     return document, exports.to_xlsx(records, review)

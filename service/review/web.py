@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.dbgate import DatabaseGate
 from service.deps import get_gate, get_settings
-from service.errors import ServiceError
+from service.errors import ErrorCode, ServiceError
 from service.review import session as sessions
 from service.review.session import ReviewPrincipal
 from service.settings import Settings
@@ -70,7 +70,7 @@ async def current_reviewer(request: Request, gate: Annotated[DatabaseGate, Depen
 async def require_reviewer(reviewer: Annotated[ReviewPrincipal | None, Depends(current_reviewer)]
                            ) -> ReviewPrincipal:
     if reviewer is None:
-        raise ServiceError("unauthenticated", "sign in on /review first (session missing or expired)")
+        raise ServiceError(ErrorCode.unauthenticated, "sign in on /review first (session missing or expired)")
     return reviewer
 
 
@@ -78,7 +78,7 @@ async def require_csrf(request: Request,
                        reviewer: Annotated[ReviewPrincipal, Depends(require_reviewer)]) -> ReviewPrincipal:
     """State-changing calls from the page echo the session's token in X-CSRF-Token."""
     if not sessions.csrf_matches(reviewer.csrf_token, request.headers.get(sessions.CSRF_HEADER)):
-        raise ServiceError("csrf_failed", "missing or wrong CSRF token (X-CSRF-Token)")
+        raise ServiceError(ErrorCode.csrf_failed, "missing or wrong CSRF token (X-CSRF-Token)")
     return reviewer
 
 

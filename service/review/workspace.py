@@ -16,9 +16,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fiscal.repair import RepairOptions
-from models import Approval, Cell, Correction, Document, Finding, Job, Record, Table
+from models import Approval, CellRow, CorrectionRow, Document, FindingRow, Job, RecordRow, TableRow
 from service.db import as_utc
-from service.ingest import latest_job
+from service.repo import latest_job
 
 UNCERTAIN_BELOW = RepairOptions().confidence_threshold  # the same line the OCR repair draws
 BBox = list[int]
@@ -32,8 +32,8 @@ def union_box(boxes: list[BBox]) -> BBox | None:
             max(b[2] for b in real), max(b[3] for b in real)]
 
 
-def finding_view(number: int, data: dict[str, Any], tables: dict[str, Table],
-                 cells: dict[tuple[str, int, int], Cell]) -> dict[str, Any]:
+def finding_view(number: int, data: dict[str, Any], tables: dict[str, TableRow],
+                 cells: dict[tuple[str, int, int], CellRow]) -> dict[str, Any]:
     """One finding as the page and the report draw it (``number`` is 1-based and stable per list)."""
     table = tables.get(data.get("table") or "")
     blamed = [cells.get((table.ref, int(r), int(c))) for r, c in data.get("cells", [])] if table else []
@@ -52,15 +52,16 @@ def finding_view(number: int, data: dict[str, Any], tables: dict[str, Table],
     }
 
 
-def load_findings(session: Session, document_id: str) -> tuple[list[dict[str, Any]], list[Table], list[Cell]]:
-    tables = list(session.exec(select(Table).where(Table.document_id == document_id)
-                               .order_by(col(Table.position))).all())
-    cells = list(session.exec(select(Cell).where(Cell.document_id == document_id)
-                              .order_by(col(Cell.table_id), col(Cell.row), col(Cell.col))).all())
+def load_findings(session: Session,
+                  document_id: str) -> tuple[list[dict[str, Any]], list[TableRow], list[CellRow]]:
+    tables = list(session.exec(select(TableRow).where(TableRow.document_id == document_id)
+                               .order_by(col(TableRow.position))).all())
+    cells = list(session.exec(select(CellRow).where(CellRow.document_id == document_id)
+                              .order_by(col(CellRow.table_id), col(CellRow.row), col(CellRow.col))).all())
     refs = {t.id: t.ref for t in tables}
     by_key = {(refs.get(c.table_id, ""), c.row, c.col): c for c in cells}
-    rows = session.exec(select(Finding).where(Finding.document_id == document_id)
-                        .order_by(col(Finding.position))).all()
+    rows = session.exec(select(FindingRow).where(FindingRow.document_id == document_id)
+                        .order_by(col(FindingRow.position))).all()
     by_ref = {t.ref: t for t in tables}
     return [finding_view(i + 1, f.data, by_ref, by_key) for i, f in enumerate(rows)], tables, cells
 
@@ -75,8 +76,8 @@ def review_state(session: Session, document_id: str, table_refs: list[str]) -> d
     approvals = {a.table_ref: a for a in
                  session.exec(select(Approval).where(Approval.document_id == document_id))}
     last_by_table = dict(session.exec(
-        select(Correction.table_ref, func.max(Correction.created_at))
-        .where(Correction.document_id == document_id).group_by(col(Correction.table_ref))).all())
+        select(CorrectionRow.table_ref, func.max(CorrectionRow.created_at))
+        .where(CorrectionRow.document_id == document_id).group_by(col(CorrectionRow.table_ref))).all())
     stamps = [stamp for stamp in (as_utc(v) for v in last_by_table.values()) if stamp is not None]
     last_any = max(stamps, default=None)
 
@@ -104,9 +105,10 @@ def _job_progress(job: Job | None) -> dict[str, Any] | None:
 
 def overview(session: Session, document: Document) -> dict[str, Any]:
     """One line of the documents list."""
-    tables = session.exec(select(Table.ref, Table.form).where(Table.document_id == document.id)).all()
-    severities = Counter(session.exec(select(Finding.severity)
-                                      .where(Finding.document_id == document.id)).all())
+    tables = session.exec(select(TableRow.ref, TableRow.form)
+                          .where(TableRow.document_id == document.id)).all()
+    severities = Counter(session.exec(select(FindingRow.severity)
+                                      .where(FindingRow.document_id == document.id)).all())
     review = review_state(session, document.id, [ref for ref, _ in tables])
     return {"document_id": document.id, "filename": document.filename, "status": document.status,
             "pages": document.pages, "tables": len(tables),
@@ -116,7 +118,7 @@ def overview(session: Session, document: Document) -> dict[str, Any]:
             "created_at": _iso(document.created_at), "job": _job_progress(latest_job(session, document.id))}
 
 
-def _cell_view(cell: Cell, blamed_by: list[int]) -> dict[str, Any]:
+def _cell_view(cell: CellRow, blamed_by: list[int]) -> dict[str, Any]:
     return {"cell_id": cell.id, "row": cell.row, "col": cell.col, "row_span": cell.row_span,
             "col_span": cell.col_span, "text": cell.text, "confidence": round(cell.confidence, 3),
             "bbox": list(cell.bbox), "corrected": cell.corrected,
@@ -126,16 +128,16 @@ def _cell_view(cell: Cell, blamed_by: list[int]) -> dict[str, Any]:
 
 def records_view(session: Session, document_id: str) -> list[dict[str, Any]]:
     """The typed records (what the exports hold), so the page shows a correction's effect on them."""
-    rows = session.exec(select(Record).where(Record.document_id == document_id)
-                        .order_by(col(Record.position)))
+    rows = session.exec(select(RecordRow).where(RecordRow.document_id == document_id)
+                        .order_by(col(RecordRow.position)))
     keys = ("table", "row", "code", "name", "level", "fields")
     return [{key: r.data.get(key) for key in keys} for r in rows]
 
 
 def corrections_view(session: Session, document_id: str) -> list[dict[str, Any]]:
-    rows = session.exec(select(Correction).where(Correction.document_id == document_id)
-                        .order_by(col(Correction.id).desc())).all()
-    current = {c.id: c.text for c in session.exec(select(Cell).where(Cell.document_id == document_id))}
+    rows = session.exec(select(CorrectionRow).where(CorrectionRow.document_id == document_id)
+                        .order_by(col(CorrectionRow.id).desc())).all()
+    current = {c.id: c.text for c in session.exec(select(CellRow).where(CellRow.document_id == document_id))}
     return [{"correction_id": c.id, "cell_id": c.cell_id, "table": c.table_ref, "row": c.row, "col": c.col,
              "old": c.old_text, "new": c.new_text, "who": c.who, "at": _iso(c.created_at),
              "undoable": current.get(c.cell_id) == c.new_text and c.old_text != c.new_text}
@@ -170,5 +172,5 @@ def workspace(session: Session, document: Document) -> dict[str, Any]:
 
 
 def table_refs(session: Session, document_id: str) -> list[str]:
-    return list(session.exec(select(Table.ref).where(Table.document_id == document_id)
-                             .order_by(col(Table.position))).all())
+    return list(session.exec(select(TableRow.ref).where(TableRow.document_id == document_id)
+                             .order_by(col(TableRow.position))).all())

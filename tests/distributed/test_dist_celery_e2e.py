@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import Job, PageResult, Table, WebhookDelivery
+from models import Job, PageResultRow, TableRow, WebhookDelivery
 from service.db import upgrade
 from service.webhooks import SIGNATURE_HEADER, verify_signature
 
@@ -131,11 +131,11 @@ def _assert_one_result_set(engine: Engine, job_id: str, document_id: str, expect
     with Session(engine) as session:
         job = session.get(Job, job_id)
         assert job is not None
-        pages = session.exec(select(PageResult.page_number).where(PageResult.job_id == job_id)).all()
+        pages = session.exec(select(PageResultRow.page_number).where(PageResultRow.job_id == job_id)).all()
         assert sorted(pages) == list(range(1, job.pages_total + 1))  # every page once
-        tables = session.exec(select(Table).where(Table.document_id == document_id)).all()
+        tables = session.exec(select(TableRow).where(TableRow.document_id == document_id)).all()
         assert len(tables) == expected_tables
-        assert {t.job_id for t in tables} == {job_id}  # one Table set, from this job
+        assert {t.job_id for t in tables} == {job_id}  # one TableRow set, from this job
         assert len({t.ref for t in tables}) == len(tables)
         positions = sorted(t.position for t in tables)
         assert positions == list(range(len(tables)))
@@ -274,8 +274,8 @@ def test_api_killed_during_uploads_loses_no_acknowledged_job(
             assert job["state"] == "succeeded", (name, job)
     with Session(engine) as session:
         for accepted in acknowledged.values():
-            count = session.exec(select(func.count()).select_from(Table)
-                                 .where(Table.document_id == accepted["document_id"])).one()
+            count = session.exec(select(func.count()).select_from(TableRow)
+                                 .where(TableRow.document_id == accepted["document_id"])).one()
             assert count >= 1
 
 
@@ -299,9 +299,9 @@ def test_cancel_stops_pages_not_yet_started(cluster: Cluster, api: Proc, engine:
         job = client.get(f"/v1/jobs/{accepted['job_id']}").json()
         assert job["state"] == "cancelled", job
     with Session(engine) as session:
-        pages = session.exec(select(PageResult.page_number)
-                             .where(PageResult.job_id == accepted["job_id"])).all()
-        tables = session.exec(select(Table).where(Table.document_id == accepted["document_id"])).all()
+        pages = session.exec(select(PageResultRow.page_number)
+                             .where(PageResultRow.job_id == accepted["job_id"])).all()
+        tables = session.exec(select(TableRow).where(TableRow.document_id == accepted["document_id"])).all()
     assert 3 not in pages and tables == []
 
 
@@ -310,8 +310,8 @@ def _wait_for_idle_pages(engine: Engine, job_id: str, quiet_s: float = 8.0) -> N
     last, since = -1, time.monotonic()
     while time.monotonic() - since < quiet_s:
         with Session(engine) as session:
-            count = session.exec(select(func.count()).select_from(PageResult)
-                                 .where(PageResult.job_id == job_id)).one()
+            count = session.exec(select(func.count()).select_from(PageResultRow)
+                                 .where(PageResultRow.job_id == job_id)).one()
         if count != last:
             last, since = count, time.monotonic()
         time.sleep(0.5)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from models import Cell, Table
+from models import CellRow, TableRow
 from service.review.workspace import finding_view, union_box
 
 
-def _table() -> tuple[Table, dict[tuple[str, int, int], Cell]]:
-    table = Table(id=1, document_id="d", job_id="j", ref="t0", position=0, page=3, n_rows=2, n_cols=2)
-    cells = {("t0", r, c): Cell(id=10 * r + c + 1, table_id=1, document_id="d", row=r, col=c,
+def _table() -> tuple[TableRow, dict[tuple[str, int, int], CellRow]]:
+    table = TableRow(id=1, document_id="d", job_id="j", ref="t0", position=0, page=3, n_rows=2, n_cols=2)
+    cells = {("t0", r, c): CellRow(id=10 * r + c + 1, table_id=1, document_id="d", row=r, col=c,
                                 text=f"{r}{c}", bbox=[100 * c, 50 * r, 100 * c + 90, 50 * r + 40])
              for r in range(2) for c in range(2)}
     return table, cells
