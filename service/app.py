@@ -16,10 +16,11 @@ from service.api.docs import install_docs
 from service.dbgate import DatabaseGate, set_thread_limit
 from service.errors import install_handlers
 from service.guard import GuardLimits, RequestGuard
-from service.jobs import JobContext, get_runner
+from service.jobs import JobContext
 from service.logs import RequestIdMiddleware, configure_logging
 from service.metrics import DatabaseCollector
 from service.review import mount_review
+from service.runners import get_runner
 from service.settings import Settings
 from service.storage import LocalStorage
 

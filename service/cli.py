@@ -236,7 +236,14 @@ def _write_json(out: str | None, data: Any) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fiscalocr", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_service_commands(sub)
+    _add_extract_command(sub)
+    _add_tool_commands(sub)
+    return parser
 
+
+def _add_service_commands(sub: Any) -> None:
+    """serve, worker, keys, settings: running and administering the service."""
     serve = sub.add_parser("serve", help="run the HTTP API (embedded worker pool by default)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -262,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     settings = sub.add_parser("settings", help="list every FISCALOCR_* setting with its current value")
     settings.set_defaults(handler=cmd_settings)
 
+
+def _add_extract_command(sub: Any) -> None:
     extract = sub.add_parser("extract", help="report file(s) -> Extraction JSON (with records and findings)")
     extract.add_argument("file", nargs="+", help="a file; or several files and/or folders (batch)")
     extract.add_argument("--out", "-o", required=True,
@@ -289,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="keep every label as read (no correction against the fiscal vocabulary)")
     extract.set_defaults(handler=cmd_extract)
 
+
+def _add_tool_commands(sub: Any) -> None:
+    """validate and openapi: the fiscal layer on given tables, the API's published description."""
     validate = sub.add_parser("validate", help="Extraction JSON (or {'tables': [...]}) -> records + findings")
     validate.add_argument("tables")
     validate.add_argument("--out", "-o", help="output JSON file (default stdout)")
@@ -298,7 +310,6 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("--out", help="path, or '-' for stdout (default: the committed file)")
     spec.add_argument("--check", action="store_true", help="exit 1 if the committed file is out of date")
     spec.set_defaults(handler=cmd_openapi)
-    return parser
 
 
 def _exit_code(code: str, is_input: bool) -> int:

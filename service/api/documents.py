@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from ocr.source import OCR_MODES
 from service import repo
-from service.api.common import cancel_job, document_out, job_out, tenant_document
+from service.access import tenant_document
+from service.api.common import cancel_job, document_out, job_out
 from service.deps import (
     CallerDep,
     GateDep,

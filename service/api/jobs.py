@@ -7,8 +7,9 @@ from sqlmodel import Session
 
 from models import Job
 from service import repo
+from service.access import tenant_job
 from service.api.common import cancel_job as cancel_active_job
-from service.api.common import job_out, tenant_job
+from service.api.common import job_out
 from service.db import as_utc
 from service.deps import PrincipalDep, RunnerDep, SessionDep
 from service.errors import ERROR_RESPONSES, ErrorBody, ErrorCode, ServiceError

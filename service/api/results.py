@@ -13,7 +13,7 @@ from ocr.contract import Finding as ContractFinding
 from ocr.contract import Record as ContractRecord
 from ocr.contract import Table as ContractTable
 from service import exports, render, repo, results
-from service.api.common import document_table, require_results, tenant_document
+from service.access import document_table, require_results, tenant_document
 from service.auth import Principal
 from service.corrections import correct_cell
 from service.deps import CallerDep, GateDep, PrincipalDep, SessionDep, SettingsDep, StorageDep

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.common import require_results, tenant_document
+from service.access import require_results, tenant_document
 from service.deps import CallerDep, GateDep, PrincipalDep, SessionDep, SettingsDep, StorageDep
 from service.errors import ERROR_RESPONSES, ErrorBody
 from service.review import actions

@@ -1,22 +1,10 @@
-"""Job runners. ``get_runner(context)`` picks the embedded pool or Celery (RUNNER setting)."""
+"""Jobs: the stages, their context, the state owner and the embedded runner. Which runner runs
+them is chosen by ``service.runners.get_runner`` (Celery lives outside this package: its app imports
+the stages, so a runner inside would close an import circle)."""
 
 from __future__ import annotations
 
 from service.jobs.base import JobRunner
 from service.jobs.context import JobContext
 
-
-def get_runner(context: JobContext) -> JobRunner:
-    """The runner the settings name, running the stages with ``context``. Imported here, not at the
-    top: ``service.jobs`` is also imported for its state owner and context alone, and the embedded
-    runner brings the OCR pipeline with it."""
-    if context.settings.runner == "celery":
-        from service.jobs.celery_runner import CeleryRunner
-
-        return CeleryRunner(context)
-    from service.jobs.embedded import EmbeddedRunner
-
-    return EmbeddedRunner(context)
-
-
-__all__ = ["JobContext", "JobRunner", "get_runner"]
+__all__ = ["JobContext", "JobRunner"]

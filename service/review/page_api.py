@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from models import Document, FindingRow, JobState, TableRow
 from service import render
-from service.api.common import require_results, tenant_document
+from service.access import require_results, tenant_document
 from service.corrections import correct_cell
 from service.deps import GateDep, ResolverDep, RunnerDep, SettingsDep, StorageDep
 from service.errors import ErrorCode, ServiceError, not_found

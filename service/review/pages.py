@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from models import Document, utcnow
-from service.api.common import tenant_document
+from service.access import tenant_document
 from service.deps import GateDep, SettingsDep, StorageDep
 from service.errors import ErrorCode, ServiceError
 from service.review import session as sessions

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from models import Document, RecordRow
 from ocr.contract import Record as ContractRecord
 from service import exports, render
-from service.api.common import require_results, tenant_document
+from service.access import require_results, tenant_document
 from service.auth import Principal
 from service.report import ReportInput, ReportPage, build_report
 from service.review.workspace import corrections_view, load_findings, review_state, table_refs
