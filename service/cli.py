@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -123,6 +126,7 @@ def cmd_settings(_: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from fiscal.lexicon import fiscal_lexicon
     from ocr import pipeline
+    from ocr.parallel import extract_with_workers
 
     defaults = pipeline.ExtractOptions()
     options = pipeline.ExtractOptions(engine=args.engine or defaults.engine, dpi=args.dpi or defaults.dpi,
@@ -132,8 +136,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     previous = _previous_report(args.previous, options) if args.previous else None
 
+    workers = args.workers or os.cpu_count() or 1
+
     def extract_one(path: Path, progress: Callable[[int, int], None]) -> dict[str, Any]:
-        extraction = pipeline.extract(path, options, progress)
+        extraction = extract_with_workers(path, options, workers, progress)
         if not args.no_validate:
             from service import fiscal_bridge
 
@@ -146,9 +152,37 @@ def cmd_extract(args: argparse.Namespace) -> int:
         path = Path(args.file[0])
         if not path.is_file():
             raise InputError(f"no such file: {path}")
-        _write_json(args.out, extract_one(path, lambda done, total: log.info("page %d/%d", done, total)))
+        started = time.monotonic()
+        bar = _page_bar(path)
+        result = extract_one(path, bar)
+        _write_json(args.out, result)
+        _summary(path.name, result, time.monotonic() - started)
         return 0
     return _extract_many(args.file, Path(args.out), extract_one)
+
+
+def _page_bar(path: Path) -> Callable[[int, int], None]:
+    """Pages done: a bar redrawn in place on a terminal, a log line per page otherwise."""
+    from service.cli_batch import ProgressBar
+
+    bar = ProgressBar(1)
+
+    def progress(done: int, total: int) -> None:
+        if bar.live:
+            bar.page(path.name, done, total)
+        else:
+            log.info("page %d/%d", done, total)
+
+    return progress
+
+
+def _summary(name: str, result: dict[str, Any], seconds: float) -> None:
+    """One line on stderr: what was found and how long it took."""
+    severities = Counter(finding["severity"] for finding in result.get("findings", []))
+    counts = ", ".join(f"{severities[s]} {s}" for s in ("error", "warning", "info"))
+    end = "\r" if sys.stderr.isatty() else ""
+    print(f"{end}{name}: {len(result.get('pages', []))} pages, {len(result.get('tables', []))} tables, "
+          f"{len(result.get('records', []))} records, findings: {counts}; {seconds:.1f} s", file=sys.stderr)
 
 
 def _previous_report(path_text: str, options: Any) -> Any:
@@ -283,6 +317,9 @@ def _add_extract_command(sub: Any) -> None:
                          help=f"resolution pages are rasterised at (default: FISCALOCR_DPI, else "
                               f"{_default('dpi')})")
     extract.add_argument("--pages", help="e.g. 1-5,7 (default: all)")
+    extract.add_argument("--workers", type=int, metavar="N",
+                         help="pages read in N worker processes, each loading the OCR models once "
+                              "(default: the machine's cores; 1: in this process)")
     extract.add_argument("--debug-dir", type=Path)
     extract.add_argument("--ocr", choices=["auto", "always", "never"], default="auto",
                          help="auto (default): read each PDF page's text layer where it is trustworthy and "
