@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from service.memory import limit_malloc_arenas
+from service.memory import limit_malloc_arenas, start_periodic_trim
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,4 +112,5 @@ def server_config(app: Any, settings: Settings, host: str, port: int) -> uvicorn
 
 def serve(app: Any, settings: Settings, host: str, port: int) -> None:
     limit_malloc_arenas()
+    start_periodic_trim()
     _Server(server_config(app, settings, host, port)).run()
