@@ -146,10 +146,13 @@ def children(pid: int) -> list[int]:
 
 
 async def sample_memory(pid: int, start: float, curve: list[dict[str, float]], stop: asyncio.Event) -> None:
+    threads = 0
     while not stop.is_set():
         workers = sum(rss_mb(child) for child in children(pid))
+        with contextlib.suppress(OSError):
+            threads = sum(1 for _ in Path(f"/proc/{pid}/task").iterdir())
         curve.append({"t_s": round(time.monotonic() - start, 1), "api_mb": round(rss_mb(pid), 1),
-                      "workers_mb": round(workers, 1)})
+                      "workers_mb": round(workers, 1), "api_threads": threads})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 5.0)
 
@@ -237,6 +240,33 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     }
 
 
+def slope_mb_per_min(curve: list[dict[str, float]], series: str, start_s: float, end_s: float) -> float:
+    """Least-squares slope of one memory series between ``start_s`` and ``end_s`` (MB per minute)."""
+    points = [(p["t_s"] / 60, p[series]) for p in curve if start_s <= p["t_s"] <= end_s]
+    if len(points) < 3:
+        return float("nan")
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_m = sum(m for _, m in points) / len(points)
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    return sum((t - mean_t) * (m - mean_m) for t, m in points) / spread
+
+
+def verdict(result: dict[str, Any], warmup_s: float, max_slope: float) -> tuple[bool, str]:
+    """PASS needs no failed request, no lost job, no traceback, and the API process's memory flat after
+    the warm-up: its least-squares slope over the rest of the load at most ``max_slope`` MB/min."""
+    slope = slope_mb_per_min(result["memory_curve"], "api_mb", warmup_s, result["duration_s"])
+    workers = slope_mb_per_min(result["memory_curve"], "workers_mb", warmup_s, result["duration_s"])
+    result["api_slope_mb_per_min"], result["workers_slope_mb_per_min"] = round(slope, 2), round(workers, 2)
+    errors = sum(result["errors"].values())
+    passed = (not errors and not result["jobs_lost"] and not result["tracebacks_in_server_log"]
+              and slope <= max_slope)  # a NaN slope (run shorter than the warm-up) fails
+    line = (f"soak: {'PASS' if passed else 'FAIL'}: {errors} failed of {sum(result['requests'].values())} "
+            f"requests, {result['jobs_lost']} lost of {result['jobs_accepted']} jobs, "
+            f"{result['tracebacks_in_server_log']} tracebacks, API memory {slope:+.2f} MB/min after a "
+            f"{warmup_s:g} s warm-up (limit {max_slope:g}; page workers {workers:+.2f} MB/min)")
+    return passed, line
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -246,20 +276,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--documents", type=int, default=40, help="distinct documents (each one new job)")
     parser.add_argument("--new-upload-every", type=float, default=6.0, help="seconds between new documents")
     parser.add_argument("--drain-timeout", type=float, default=900.0, help="wait for jobs after the load")
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds before memory must be flat")
+    parser.add_argument("--max-slope", type=float, default=0.5,
+                        help="largest API memory growth after the warm-up that counts as flat (MB/min)")
     parser.add_argument("--out", type=Path, help="write the full result (with the memory curve) as JSON")
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= MAX_CLIENTS and 0 < args.duration <= MAX_DURATION_S):
         parser.error(f"--clients 1..{MAX_CLIENTS}, --duration up to {MAX_DURATION_S:.0f} s")
     with tempfile.TemporaryDirectory(prefix="fiscalocr-soak-") as tmp:
         result = asyncio.run(run(args, Path(tmp)))
+    passed, line = verdict(result, args.warmup, args.max_slope)
     if args.out:
         args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     summary = {k: v for k, v in result.items() if k != "memory_curve"}
     print(json.dumps(summary, indent=1, ensure_ascii=False))
-    for point in result["memory_curve"][:: max(1, len(result["memory_curve"]) // 30)]:
-        print(f"t={point['t_s']:6.1f}s api={point['api_mb']:7.1f} MB workers={point['workers_mb']:7.1f} MB")
-    failed = result["errors"] or result["jobs_lost"] or result["tracebacks_in_server_log"]
-    return 1 if failed else 0
+    next_t = 0.0
+    for point in result["memory_curve"]:  # one line every 30 s
+        if point["t_s"] >= next_t:
+            next_t += 30.0
+            print(f"t={point['t_s']:6.1f}s api={point['api_mb']:7.1f} MB "
+                  f"workers={point['workers_mb']:7.1f} MB api threads={point['api_threads']:3.0f}")
+    print(line)
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_migrations:
             db.upgrade(settings.db_url)
+        db.open_sqlite_pool(app.state.engine, settings.pool_size)
         set_thread_limit(settings.api_threads)  # the limiter belongs to the serving event loop
         app.state.runner.start()
         log.info("fiscalocr service ready", extra={"runner": settings.runner, "workers": settings.workers,

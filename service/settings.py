@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # -- hostile clients (service/guard.py, service/server.py) ---------------------------------------
     header_timeout_s: float = Field(
         10.0, gt=0, description="Request line and headers must arrive within this")
+    keep_alive_timeout_s: int = Field(
+        75, ge=1, description="An idle keep-alive connection is closed after this. Keep it longer than "
+                                "clients and proxies keep idle connections (httpx 5 s, nginx upstream 60 s): "
+                                "the side that closes second races a request sent as the first one closes")
     body_timeout_s: float = Field(30.0, gt=0, description="Longest pause while a request body arrives -> 408")
     drain_max_bytes: int = Field(
         160 * MB, ge=0, description="Unread body discarded before an early answer (401, 413) so the client "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -22,7 +23,17 @@ import httpx
 import pypdf
 import pytest
 import svc_scans as scans
-from hostile_client import MB, Answer, MemoryWatch, chunked, exchange, multipart, request_head, rss_mb
+from hostile_client import (
+    MB,
+    Answer,
+    MemoryWatch,
+    chunked,
+    exchange,
+    multipart,
+    read_answer,
+    request_head,
+    rss_mb,
+)
 from openpyxl import load_workbook
 from pdf_builders import assemble_pdf
 from svc_harness import MAX_UPLOAD_BYTES, WEBHOOK_SECRET, Api, Server, new_tenant_api
@@ -290,6 +301,32 @@ def test_content_length_larger_than_the_body_times_out(hostile_server: Server, k
     head = request_head("POST", path, {**_auth(key), "Content-Type": content_type, "Content-Length": "5000"})
     answer = exchange(hostile_server.port, head, [start], timeout=BODY_TIMEOUT_S + SLACK_S)
     _typed(answer, 408, "request_timeout")
+
+
+HTTPX_KEEPALIVE_EXPIRY_S = 5.0  # httpx.Limits' default: how long the soak's client reuses an idle connection
+
+
+def test_idle_keep_alive_connection_outlives_the_client_expiry(hostile_server: Server) -> None:
+    """The soak's resets: uvicorn closed a connection idle for 5 s, httpx reused connections idle for up
+    to 5 s, and a request sent as the server closed failed. A connection idle longer than that must still
+    answer (the server's keep-alive timeout is the longer one now)."""
+    with socket.create_connection(("127.0.0.1", hostile_server.port), timeout=10) as sock:
+        head = request_head("GET", "/healthz", {})
+        sock.sendall(head)
+        assert read_answer(sock, time.monotonic()).status == 200
+        time.sleep(HTTPX_KEEPALIVE_EXPIRY_S + 1.0)
+        sock.sendall(head)
+        answer = read_answer(sock, time.monotonic())
+    assert answer.status == 200 and not answer.closed
+
+
+def test_keep_alive_timeout_default_exceeds_client_and_proxy_idle_expiry() -> None:
+    from service.server import server_config
+    from service.settings import Settings
+
+    settings = Settings()
+    assert settings.keep_alive_timeout_s >= 65  # httpx 5 s, nginx upstream and load balancers 60 s
+    assert server_config(None, settings, "127.0.0.1", 0).timeout_keep_alive == settings.keep_alive_timeout_s
 
 
 # -- 6. multipart, paths, names, shapes ---------------------------------------------------------------
