@@ -172,9 +172,10 @@ async def wait_for_jobs(soak: Soak, timeout_s: float) -> dict[str, str]:
     return states
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FISCALOCR_")}
     env |= {"FISCALOCR_DATA_DIR": str(data_dir), "FISCALOCR_DPI": str(svc_scans.DPI), "NO_PROXY": "*"}
+    env |= extra or {}
     log = (data_dir / "server.log").open("ab")
     process = subprocess.Popen([sys.executable, "-c", "from service.cli import main; main()", "serve",
                                 "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
@@ -207,12 +208,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _server_env(pairs: list[str]) -> dict[str, str]:
+    """``FISCALOCR_X=VALUE`` arguments; only the service's own settings may be set this way."""
+    env = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+    if any(not key.startswith("FISCALOCR_") for key in env) or len(env) != len(pairs):
+        raise SystemExit("--server-env takes FISCALOCR_NAME=VALUE")
+    return env
+
+
 async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     documents = [svc_scans.write_pdf(data_dir / f"doc-{i}.pdf", first_variant=i)
                  for i in range(args.documents)]
     keys = create_keys(data_dir, args.tenants)
     port = free_port()
-    server = start_server(data_dir, port)
+    server = start_server(data_dir, port, _server_env(args.server_env))
     curve: list[dict[str, float]] = []
     stop = asyncio.Event()
     start = time.monotonic()
@@ -279,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=60.0, help="seconds before memory must be flat")
     parser.add_argument("--max-slope", type=float, default=0.5,
                         help="largest API memory growth after the warm-up that counts as flat (MB/min)")
+    parser.add_argument("--server-env", action="append", default=[], metavar="FISCALOCR_X=VALUE",
+                        help="a setting for the server (repeatable), e.g. FISCALOCR_API_THREADS=16")
     parser.add_argument("--out", type=Path, help="write the full result (with the memory curve) as JSON")
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= MAX_CLIENTS and 0 < args.duration <= MAX_DURATION_S):
