@@ -27,14 +27,18 @@ from ocr.pipeline import (
 def extract_with_workers(path: Path, options: ExtractOptions, workers: int,
                          progress: ProgressCallback | None = None) -> Extraction:
     """``extract`` with up to ``workers`` processes; one worker (or one page) runs in this process."""
-    source = inspect_source(path, options.max_pages)
-    numbers = select_pages(source.pages, options.pages)
-    workers = min(workers, len(numbers))
     if workers <= 1:
         return extract(path, options, progress)
+    source = inspect_source(path, options.max_pages)  # opened and hashed once, here
+    numbers = select_pages(source.pages, options.pages)
+    if len(numbers) == 1:
+        result = extract_page(path, numbers[0], options)
+        if progress is not None:
+            progress(1, 1)
+        return assemble(source, [result])
     results: list[PageResult] = []
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(min(workers, len(numbers)), mp_context=context) as pool:
         pending = [pool.submit(extract_page, path, number, options) for number in numbers]
         try:
             for future in as_completed(pending):
