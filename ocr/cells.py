@@ -22,10 +22,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ocr.contract import Cell
-from ocr.engines.base import CellCrop, CellKind, GrayImage, OcrEngine
+from ocr.engines.base import CellCrop, CellKind, GrayImage, OcrEngine, Recognition
 from ocr.grid import GridCell, PageLines, TableGrid
+from ocr.lexicon import Lexicon, correct_cell
 from ocr.preprocess import as_gray
-from ocr.textnorm import join_lines, normalise, numeric_reading, strip_noise
+from ocr.textnorm import carry_scores, join_lines, normalise, numeric_reading, strip_noise
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,26 @@ def clean_ink(lines: PageLines, box: Box, line_width: int) -> tuple[GrayImage, G
     x0, y0, x1, y1 = box
     ink = lines.ink[y0:y1, x0:x1]
     rules = cv2.bitwise_or(lines.horizontal[y0:y1, x0:x1], lines.vertical[y0:y1, x0:x1])
-    rules = as_gray(cv2.dilate(rules, np.ones((3, 3), np.uint8)))
+    rules = _reaching_the_edge(as_gray(cv2.dilate(rules, np.ones((3, 3), np.uint8))))
     cleaned = as_gray(cv2.bitwise_and(ink, cv2.bitwise_not(rules)))
     return _drop_border_stubs(cleaned, max(2, line_width + 2)), rules
+
+
+def _reaching_the_edge(rules: GrayImage) -> GrayImage:
+    """The runs of ``rules`` that reach the region's edge.
+
+    The region lies inside its cell's ruling lines, so a rule of the table reaches its edge; a
+    long run that stands inside it, clear of every edge, is a stroke of the text (the bar of 一
+    in a large heading is longer than the shortest rule: erased, "一般公共预算" read "般公共预算").
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    if count <= 1:
+        return rules
+    height, width = rules.shape[:2]
+    x, y, w, h = stats[1:, 0], stats[1:, 1], stats[1:, 2], stats[1:, 3]
+    margin = 2  # a skewed rule may stand a pixel or two inside the region along part of its length
+    inside = (x > margin) & (y > margin) & (x + w < width - margin) & (y + h < height - margin)
+    return _without(rules, labels, list(np.flatnonzero(inside) + 1))
 
 
 def _drop_border_stubs(mask: GrayImage, thin: int) -> GrayImage:
@@ -283,22 +301,22 @@ def classify_kind(mask: GrayImage) -> CellKind:
     return "numeric" if narrow > 0 and wide <= 0.08 * (narrow + wide) else "text"
 
 
-@dataclass
-class _PendingCell:
-    grid: GridCell
-    first_line: int  # index into the batch
-    line_count: int
-
-
 def _inner_box(cell: GridCell, inset: int, page_shape: tuple[int, ...]) -> Box:
     x0, y0, x1, y1 = cell.bbox
     height, width = page_shape[:2]
     return (max(0, x0 + inset), max(0, y0 + inset), min(width, x1 - inset + 1), min(height, y1 - inset + 1))
 
 
-def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine: OcrEngine,
-                     dpi: int) -> list[Cell]:
-    """Every grid cell of ``table`` with its text, confidence and bbox."""
+@dataclass(frozen=True)
+class CellLines:
+    """The line crops of one grid cell, top to bottom (none for a blank cell)."""
+
+    grid: GridCell
+    crops: tuple[CellCrop, ...]
+
+
+def cut_cell_lines(gray: GrayImage, table: TableGrid, lines: PageLines, dpi: int) -> list[CellLines]:
+    """Every grid cell of ``table`` as the line crops a recogniser reads: rules and specks removed."""
     inset = max(1, table.line_width // 2)
     cleaned: list[tuple[GridCell, Box, GrayImage, GrayImage]] = []
     for cell in table.cells:
@@ -314,25 +332,37 @@ def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine
         found.append((cell, box, mask, rules, split_lines(mask, dpi)))
     heights = [b[3] - b[1] for *_, boxes in found for b in boxes]
     min_height = round(0.8 * float(np.median(heights))) if heights else 0
-    crops: list[CellCrop] = []
-    pending: list[_PendingCell] = []
-    for cell, box, mask, rules, line_boxes in found:
-        pending.append(_PendingCell(cell, len(crops), len(line_boxes)))
-        for line_box in line_boxes:
-            crops.append(_make_crop(gray, mask, rules, box, line_box, min_height=min_height))
-    results = engine.recognize(crops) if crops else []
-    cells = []
-    for item in pending:
-        span = range(item.first_line, item.first_line + item.line_count)
-        texts = [_line_text(results[i].text, crops[i].kind) for i in span]
-        confs = [results[i].confidence for i in span]
-        grid = item.grid
-        cells.append(Cell(
-            row=grid.row, col=grid.col, row_span=grid.row_span, col_span=grid.col_span,
-            text=strip_noise(normalise(join_lines(texts))), confidence=round(min(confs), 4) if confs else 1.0,
-            bbox=grid.bbox, source="ocr",
-        ))
-    return cells
+    return [CellLines(cell, tuple(_make_crop(gray, mask, rules, box, line_box, min_height=min_height)
+                                  for line_box in line_boxes))
+            for cell, box, mask, rules, line_boxes in found]
+
+
+def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine: OcrEngine,
+                     dpi: int, *, lexicon: Lexicon | None = None) -> list[Cell]:
+    """Every grid cell of ``table`` with its text, confidence and bbox; labels checked against
+    ``lexicon`` (known terms, passed in by the caller) where one is given."""
+    cells = cut_cell_lines(gray, table, lines, dpi)
+    crops = [crop for cell in cells for crop in cell.crops]
+    results = iter(engine.recognize(crops) if crops else [])
+    return [_cell_of(cell, [next(results) for _ in cell.crops], lexicon) for cell in cells]
+
+
+def _cell_of(cell_lines: CellLines, lines: list[Recognition], lexicon: Lexicon | None) -> Cell:
+    """The cell read from its line crops, its label corrected where the recogniser was unsure."""
+    texts = [_line_text(line.text, crop.kind) for crop, line in zip(cell_lines.crops, lines, strict=True)]
+    grid = cell_lines.grid
+    cell = Cell(
+        row=grid.row, col=grid.col, row_span=grid.row_span, col_span=grid.col_span,
+        text=strip_noise(normalise(join_lines(texts))),
+        confidence=round(min(line.confidence for line in lines), 4) if lines else 1.0,
+        bbox=grid.bbox, source="ocr",
+    )
+    if lexicon is None or not cell.text:
+        return cell
+    read = "".join(line.text for line in lines)
+    scores = [score for line in lines
+              for score in (line.char_scores or (line.confidence,) * len(line.text))]
+    return correct_cell(cell, carry_scores(read, scores, cell.text), lexicon)
 
 
 def _line_text(text: str, kind: CellKind) -> str:
