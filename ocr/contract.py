@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION: Literal["1"] = "1"
 
+UNSURE = 0.8
+"""A recogniser's score below which a reading (a cell, a character) is one the machine is unsure of:
+it may be changed (a vocabulary correction) or set aside (a speck in an amount cell), never a sure one."""
+
 BBox = tuple[int, int, int, int]
 """Pixel box ``[x0, y0, x1, y1]`` on the page image the table was found on."""
 

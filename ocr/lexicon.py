@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ocr.contract import Cell, Table
+from ocr.contract import UNSURE, Cell
 
 # Ordinals, bracketed codes and numbering in front of a label: 九、 (十一) 1. [2010302]
 _PREFIX = re.compile(r"^((?:[(（]?[一二三四五六七八九十]+[)）、.]?)|(?:\[\d+\])|(?:\d+[、.]))*")
@@ -37,29 +37,34 @@ class Lexicon:
                 masked[_mask(term, index)].add(term)
         return cls(kept, {key: frozenset(value) for key, value in masked.items()})
 
-    def correct(self, text: str) -> str:
-        """``text`` with its label put right, or unchanged when no single known term fits."""
+    def correct(self, text: str, scores: Sequence[float]) -> str:
+        """``text`` with its label put right, or unchanged when no single known term fits.
+
+        ``scores`` holds the recogniser's score for each character of ``text``. Only a character it
+        was unsure of (below ``UNSURE``) is changed: on scans nobody here made, labels read right
+        with 0.88-1.00 were "corrected" into neighbouring known terms, because no vocabulary has
+        every template's wording, while a misread character scores low.
+        """
         prefix = _PREFIX.match(text)
         head = prefix.group(0) if prefix else ""
         body = text[len(head):]
-        if len(body) < _SHORTEST or body in self.terms:
+        if len(body) < _SHORTEST or body in self.terms or len(scores) != len(text):
             return text
-        candidates = {term for index in range(len(body)) for term in self._masked.get(_mask(body, index), ())}
-        return head + candidates.pop() if len(candidates) == 1 else text
+        found = {(term, index) for index in range(len(body))
+                 for term in self._masked.get(_mask(body, index), ())}
+        if len({term for term, _ in found}) != 1:
+            return text  # none, or ambiguous
+        term, index = found.pop()
+        return head + term if scores[len(head) + index] < UNSURE else text
 
 
 def _mask(term: str, index: int) -> str:
     return term[:index] + "\0" + term[index + 1:]
 
 
-def correct_tables(tables: list[Table], lexicon: Lexicon) -> list[Table]:
-    """Tables with corrected label cells; a corrected cell keeps the reading in ``read_as``."""
-    return [table.model_copy(update={"cells": [_corrected(cell, lexicon) for cell in table.cells]})
-            for table in tables]
-
-
-def _corrected(cell: Cell, lexicon: Lexicon) -> Cell:
-    fixed = lexicon.correct(cell.text)
+def correct_cell(cell: Cell, scores: Sequence[float], lexicon: Lexicon) -> Cell:
+    """``cell`` with its label corrected where the recogniser was unsure; the reading kept in ``read_as``."""
+    fixed = lexicon.correct(cell.text, scores)
     if fixed == cell.text:
         return cell
     return cell.model_copy(update={"text": fixed, "read_as": cell.text})

@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ocr.allocator import release_free_memory, tune_once
 from ocr.cells import read_table_cells
 from ocr.context import attach_context, find_text_lines, read_text_lines
 from ocr.contract import BBox, Extraction, PageInfo, Source, Table
 from ocr.engines import OcrEngine, Orientation, get_engine, get_orientation
 from ocr.errors import InvalidPageRangeError, ProcessingTimeoutError
 from ocr.grid import find_tables, page_lines
-from ocr.lexicon import Lexicon, correct_tables
+from ocr.lexicon import Lexicon
 from ocr.preprocess import enlarge_small_text, make_upright
 from ocr.rasterise import DocumentInfo, RasterPage, open_document, rasterise_page
 from ocr.source import OcrMode, SourceChoice, choose_source
@@ -281,7 +282,16 @@ def _holds(box: tuple[int, int, int, int], glyph_box: FloatBox) -> bool:
 def read_page(raster: RasterPage, options: ExtractOptions, readers: PixelReaders,
               deadline: _Deadline | None = None) -> PageResult:
     """Everything after rasterisation for one page image."""
-    deadline = deadline or _Deadline(raster.number, options.page_timeout_s)
+    tune_once()
+    try:
+        deadline = deadline or _Deadline(raster.number, options.page_timeout_s)
+        return _read_page(raster, options, readers, deadline)
+    finally:
+        release_free_memory()  # a page's masks and the recogniser's buffers, back to the system
+
+
+def _read_page(raster: RasterPage, options: ExtractOptions, readers: PixelReaders,
+               deadline: _Deadline) -> PageResult:
     engine = readers.engine
     upright = make_upright(raster.image, readers.orientation)
     deadline.check("preprocess")
@@ -292,7 +302,7 @@ def read_page(raster: RasterPage, options: ExtractOptions, readers: PixelReaders
     deadline.check("grid")
     cell_lists = []
     for grid in grids:
-        cell_lists.append(read_table_cells(image, grid, lines, engine, dpi))
+        cell_lists.append(read_table_cells(image, grid, lines, engine, dpi, lexicon=options.lexicon))
         deadline.check("cells")
     boxes = find_text_lines(lines, [g.bbox for g in grids], dpi)
     context = attach_context(read_text_lines(image, boxes, engine), [g.bbox for g in grids], image.shape[0])
@@ -303,8 +313,6 @@ def read_page(raster: RasterPage, options: ExtractOptions, readers: PixelReaders
               notes=ctx.notes)
         for i, (grid, cells, ctx) in enumerate(zip(grids, cell_lists, context.tables, strict=True))
     ]
-    if options.lexicon is not None:
-        tables = correct_tables(tables, options.lexicon)
     page = PageInfo(number=raster.number, width_px=image.shape[1], height_px=image.shape[0], dpi=dpi,
                     rotation=upright.rotation, skew_deg=upright.skew_deg, text=context.text,
                     text_boxes=context.text_boxes, source="ocr")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _SPACE_NEXT_TO_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
@@ -102,3 +104,20 @@ def join_lines(lines: list[str]) -> str:
             joined += " "
         joined += line
     return joined
+
+
+def carry_scores(source: str, scores: Sequence[float], result: str) -> tuple[float, ...]:
+    """Per-character scores of ``source`` carried over to ``result``, a normalised form of it.
+
+    Kept characters keep their score; a character that normalisation replaced takes the lowest
+    score of what it replaced; one with no origin (a space put between joined lines) scores 1.
+    """
+    carried = [1.0] * len(result)
+    matcher = difflib.SequenceMatcher(None, source, result, autojunk=False)
+    for op, s0, s1, r0, r1 in matcher.get_opcodes():
+        if op == "equal":
+            carried[r0:r1] = scores[s0:s1]
+        elif op == "replace":
+            lowest = min(scores[s0:s1])
+            carried[r0:r1] = [lowest] * (r1 - r0)
+    return tuple(carried)

@@ -25,6 +25,9 @@ class CellCrop:
 class Recognition:
     text: str
     confidence: float  # 0..1
+    # One score (0..1) per character of ``text`` where the engine gives them, else empty: what tells
+    # the one doubtful character of a label from a reading that is sure throughout.
+    char_scores: tuple[float, ...] = ()
 
 
 class OcrEngine(Protocol):

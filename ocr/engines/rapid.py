@@ -104,11 +104,10 @@ class RapidEngine:
             return []
         images = [pad_to_bgr(crop.image) for crop in crops]
         with self._lock:
-            results = recognise_lines(self._ocr.text_rec, images)
-        return [Recognition(text=text, confidence=_clamp(score)) for text, score in results]
+            return recognise_lines(self._ocr.text_rec, images)
 
 
-def recognise_lines(recogniser: Any, images: Sequence[GrayImage]) -> list[tuple[str, float]]:
+def recognise_lines(recogniser: Any, images: Sequence[GrayImage]) -> list[Recognition]:
     """Run the PP-OCR recogniser on BGR line images, batching crops of similar width.
 
     RapidOCR's own call pads every crop to at least 320 px wide (6.7 x height); a
@@ -117,16 +116,31 @@ def recognise_lines(recogniser: Any, images: Sequence[GrayImage]) -> list[tuple[
     """
     ratios = np.array([img.shape[1] / max(1, img.shape[0]) for img in images])
     order = np.argsort(ratios)
-    results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+    results = [Recognition("", 0.0)] * len(images)
+    alphabet: list[str] = recogniser.postprocess_op.character
     for begin in range(0, len(images), _REC_BATCH):
         chosen = order[begin:begin + _REC_BATCH]
         max_ratio = max(_MIN_RATIO, float(ratios[chosen].max()))
         width = int(np.ceil(_REC_HEIGHT * max_ratio / 8.0) * 8)
         batch = np.stack([_normalise(images[i], width) for i in chosen])
         preds = recogniser.session(batch)[0]
-        for index, (text, score) in zip(chosen, recogniser.postprocess_op(preds), strict=True):
-            results[int(index)] = (str(text), float(score))
+        for index, pred in zip(chosen, preds, strict=True):
+            results[int(index)] = _ctc_decode(pred, alphabet)
     return results
+
+
+def _ctc_decode(pred: npt.NDArray[np.float32], alphabet: list[str]) -> Recognition:
+    """Greedy CTC decoding (index 0 is the blank; a repeated index is one character), keeping each
+    character's probability. The line's confidence is their mean, as PP-OCR reports it."""
+    best = pred.argmax(axis=1)
+    prob = pred.max(axis=1)
+    keep = best != 0
+    keep[1:] &= best[1:] != best[:-1]
+    scores = tuple(float(_clamp(p)) for p in prob[keep])
+    text = "".join(alphabet[i] for i in best[keep])
+    confidence = _clamp(float(np.mean(scores))) if scores else 0.0
+    return Recognition(text=text, confidence=confidence,
+                       char_scores=scores if len(scores) == len(text) else ())
 
 
 def _normalise(image: GrayImage, width: int) -> npt.NDArray[np.float32]:
