@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from ocr.contract import UNSURE
+
 WAN = "万元"
 _DASHES = {"-", "—", "－", "--", "——", "/", "−"}
 _PLAIN_RE = re.compile(r"^[-−]?\d+(\.\d+)?$")
@@ -27,6 +29,7 @@ class AmountKind(StrEnum):
     DASH = "dash"
     NUMBER = "number"
     INVALID = "invalid"
+    NOISE = "noise"  # a mark or two the recogniser was unsure of, no digit among them: taken as blank
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,27 @@ def parse_amount(text: str) -> ParsedAmount:
         decimals = len(digits.split(".", 1)[1]) if "." in digits else 0
         return ParsedAmount(AmountKind.NUMBER, value, decimals)
     return ParsedAmount(AmountKind.INVALID)
+
+
+# Specks and smudges in an empty cell read as one or two characters; a longer reading is something printed.
+_LONGEST_NOISE = 2
+
+
+def amount_in_cell(text: str, confidence: float) -> ParsedAmount:
+    """What an amount cell holds: an amount, a dash, nothing, noise or unreadable text.
+
+    A cell of an amount column holds an amount, a dash or nothing. A scan's specks in an empty
+    cell come out as a character or two (口, 丶, a letter): when the recogniser was unsure of that
+    reading and it has no digit, it is noise (blank, and said so in a finding); a sure reading, or
+    one with a digit, stays unreadable text, an error: never a silent number.
+    """
+    parsed = parse_amount(text)
+    if parsed.kind is not AmountKind.INVALID or confidence >= UNSURE:
+        return parsed
+    raw = clean(text)
+    if len(raw) <= _LONGEST_NOISE and not any(ch.isdigit() for ch in raw):
+        return ParsedAmount(AmountKind.NOISE)
+    return parsed
 
 
 def looks_numeric(text: str) -> bool:

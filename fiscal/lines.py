@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from fiscal.amounts import AmountKind, clean, looks_numeric, parse_amount
+from fiscal.amounts import AmountKind, amount_in_cell, clean, looks_numeric, parse_amount
 from fiscal.codes import class_code_for_name
 from fiscal.sheet import CJK_RE, CODE_RE, Amount, Grid, Line, Sheet, Slot, is_sequence_row, strip_ordinal
+
+_NOTHING = (AmountKind.BLANK, AmountKind.NOISE)  # a row of these and no label is not a line
 
 _SHIFTS = (0, 1, -1, 2, -2, 3)
 _TOTAL_LABELS = ("合计", "总计", "小计")
@@ -57,7 +59,7 @@ def summary_key(label: str, section: str | None) -> str | None:
 
 def _amount(sheet: Sheet, grid: Grid, r: int, c: int, slot: Slot) -> Amount:
     text = grid.own_text(r, c) if c >= 0 else ""
-    parsed = parse_amount(text)
+    parsed = amount_in_cell(text, grid.confidence(r, c)) if c >= 0 else parse_amount(text)
     value = parsed.value * sheet.factor if parsed.value is not None else None
     # one unit of the last printed digit; 万元 tables count as printed to the fen (0.01) at least, 元
     # budgets printed in whole 元 are exact to 1 元 (0.0001 万元), not to 0.01 元
@@ -225,7 +227,7 @@ def read_lines(sheet: Sheet, grid: Grid, spans: list[tuple[int, int]]) -> None:
             allow_shift = layout in ("coded", "single_row") and len(spans) == 1
             line = _read_row(sheet, grid, r, group=g, span=span, slots=slots, allow_shift=allow_shift)
             if line is None or (
-                not line.label and all(a.parsed.kind is AmountKind.BLANK for a in line.amounts)
+                not line.label and all(a.parsed.kind in _NOTHING for a in line.amounts)
             ):
                 continue
             if layout == "summary":

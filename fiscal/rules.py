@@ -51,10 +51,10 @@ class Outcome:
 
 
 def value_of(amount: Amount) -> Decimal | None:
-    """Number in 万元; blank and '-' count as 0; None for unreadable text."""
+    """Number in 万元; blank, '-' and noise count as 0; None for unreadable text."""
     if amount.parsed.kind is AmountKind.NUMBER:
         return amount.value
-    if amount.parsed.kind in (AmountKind.BLANK, AmountKind.DASH):
+    if amount.parsed.kind in (AmountKind.BLANK, AmountKind.DASH, AmountKind.NOISE):
         return Decimal(0)
     return None
 

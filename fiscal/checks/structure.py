@@ -27,6 +27,8 @@ CODE_PAD = FindingKind("T.CODEPAD", "warning", "编码缺少前导零", "code wi
                        "printed code parts against the two-digit 款/项 width of the classification")
 TEXT_IN_AMOUNT = FindingKind("T.TEXT", "error", "金额栏文字", "text in amount column",
                              "each amount cell: an amount, a dash or nothing")
+NOISE_IN_AMOUNT = FindingKind("T.NOISE", "warning", "金额栏疑似污点", "marks in an amount cell",
+                              "an amount cell read, unsure, as a mark or two without a digit: taken as blank")
 RAGGED = FindingKind("T.RAGGED", "warning", "行长度不一致", "ragged rows",
                      "the number of cells in each row against the widest row")
 DUPLICATE_CODE = FindingKind("T.DUPCODE", "error", "编码重复", "duplicated code",
@@ -82,6 +84,17 @@ def _unreadable(ctx: Context) -> Iterator[Finding]:
             continue
         for line in sheet.lines:
             for amount in line.amounts:
+                if amount.parsed.kind is AmountKind.NOISE:
+                    yield NOISE_IN_AMOUNT.finding(
+                        table=sheet.id,
+                        form=sheet.table.form,
+                        message=f"金额栏“{amount.header}”中识别出“{amount.text}”（置信度{amount.confidence:.2f}），"
+                                "疑为污点，按空白处理",
+                        message_en=f"amount column {amount.header!r}: read {amount.text!r} with confidence "
+                                   f"{amount.confidence:.2f}; taken as a speck, blank",
+                        cells=[amount.cell],
+                        actual=amount.text,
+                    )
                 if amount.parsed.kind is AmountKind.INVALID and amount.col >= 0:
                     yield TEXT_IN_AMOUNT.finding(
                         table=sheet.id,
@@ -232,7 +245,7 @@ def _empty_tables(ctx: Context) -> Iterator[Finding]:
 
 RULES = (
     Rule("T.STRUCT", _problems, (STRUCTURE, ALIGN, REPEAT, TRUNCATED, CODE_PAD)),
-    Rule("T.TEXT", _unreadable, (TEXT_IN_AMOUNT,)),
+    Rule("T.TEXT", _unreadable, (TEXT_IN_AMOUNT, NOISE_IN_AMOUNT)),
     Rule("T.RAGGED", _ragged, (RAGGED,)),
     Rule("T.DUPCODE", _duplicate_codes, (DUPLICATE_CODE,)),
     Rule("H02.4", _dictionary, (CODE_REPAIR, CODE_UNKNOWN, OLD_NAME, NAME_MISMATCH, NAME_MISREAD)),

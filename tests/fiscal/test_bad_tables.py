@@ -90,3 +90,25 @@ def test_enrich_fills_records_and_findings_and_keeps_the_original():
     out = enrich(extraction, policy=RepairPolicy.OFF)
     assert out.records and extraction.records == []
     assert out.tables[0].cells == table.cells
+
+
+def _with_confidence(table: Table, where: tuple[int, int], confidence: float) -> Table:
+    cells = [c.model_copy(update={"confidence": confidence}) if (c.row, c.col) == where else c
+             for c in table.cells]
+    return table.model_copy(update={"cells": cells})
+
+
+def test_an_unsure_speck_in_an_amount_cell_is_blank_with_a_warning_a_sure_one_an_error():
+    # Issue 10, case 3: specks in an empty amount cell of a scan were read as a CJK character and
+    # each made an "unreadable amount" error plus sum errors on a clean table.
+    rows = [["", "合计", "10.00", "10.00", ""], ["2010301", "行政运行", "10.00", "10.00", "口"]]
+    unsure = _with_confidence(_table(rows), (2, 4), 0.41)
+    _, findings = validate_tables([unsure])
+    assert not [f for f in findings if f.severity == "error"], [(f.rule, f.message) for f in findings]
+    [noise] = [f for f in findings if f.rule == "T.NOISE"]
+    assert noise.severity == "warning" and [tuple(c) for c in noise.cells] == [(2, 4)] and noise.actual == "口"
+    for text, confidence in (("口", 0.95), ("1口", 0.41), ("行政运行", 0.41)):  # sure, a digit, a label
+        rows[1][4] = text
+        _, findings = validate_tables([_with_confidence(_table(rows), (2, 4), confidence)])
+        assert any(f.rule == "T.TEXT" and f.severity == "error" for f in findings), text
+        assert not any(f.rule == "T.NOISE" for f in findings), text
