@@ -7,41 +7,18 @@ free heap pages are handed back every TRIM_INTERVAL_S."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import logging
 import threading
 import time
 
+from ocr.allocator import MMAP_THRESHOLD_BYTES, limit_malloc_arenas, release_free_memory
+
+__all__ = ["MMAP_THRESHOLD_BYTES", "TRIM_INTERVAL_S", "limit_malloc_arenas", "release_free_memory",
+           "start_periodic_trim"]
+
 log = logging.getLogger(__name__)
 
-_M_MMAP_THRESHOLD = -3
-_M_ARENA_MAX = -8
-MMAP_THRESHOLD_BYTES = 256 * 1024  # glibc's initial value; fixing it stops the adaptive rise (up to 32 MB)
 TRIM_INTERVAL_S = 30.0
-
-
-def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
-    try:
-        return ctypes.CDLL(name)
-    except OSError:
-        return None
-
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives each thread that allocates its own heap arena and rarely returns their memory: after
-    a burst of large bodies the API process kept 400 MB it no longer used. Two arenas bound that. Blocks
-    of MMAP_THRESHOLD_BYTES and more get their own mapping, returned to the system when freed."""
-    libc = _libc()
-    if libc is None or not hasattr(libc, "mallopt"):
-        log.debug("mallopt not available; malloc arenas not limited")
-        return
-    libc.mallopt(_M_ARENA_MAX, arenas)
-    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
 def start_periodic_trim(interval_s: float = TRIM_INTERVAL_S) -> threading.Thread:
@@ -55,11 +32,3 @@ def start_periodic_trim(interval_s: float = TRIM_INTERVAL_S) -> threading.Thread
     thread = threading.Thread(target=trim_forever, name="malloc-trim", daemon=True)
     thread.start()
     return thread
-
-
-def release_free_memory() -> None:
-    """Hand freed heap pages back to the system (glibc keeps them otherwise)."""
-    libc = _libc()
-    if libc is not None:
-        with contextlib.suppress(AttributeError):
-            libc.malloc_trim(0)

@@ -114,6 +114,6 @@ def server_config(app: Any, settings: Settings, host: str, port: int) -> uvicorn
 
 
 def serve(app: Any, settings: Settings, host: str, port: int) -> None:
-    limit_malloc_arenas()
+    limit_malloc_arenas(settings.malloc_arenas)
     start_periodic_trim()
     _Server(server_config(app, settings, host, port)).run()

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # -- HTTP API concurrency (see service/dbgate.py) ------------------------------------------------
     api_threads: int = Field(40, ge=1, le=1000,
                              description="Worker threads for sync endpoints (anyio's thread limiter)")
+    malloc_arenas: int = Field(2, ge=1, le=64,
+                               description="glibc malloc arenas of the API process (each keeps its own free "
+                                           "memory; the GIL runs one thread at a time)")
     db_pool_size: int | None = Field(
         None, ge=1, le=1000, description="Connections of the API's pool, and so requests using the "
                                          "database at once; default API_THREADS")
