@@ -84,7 +84,22 @@ def _verdicts(args: argparse.Namespace) -> int:
 
     pdfs = [Path(p) for p in args.pdfs]
     pdfs = [q for p in pdfs for q in (sorted(p.glob("*.pdf")) if p.is_dir() else [p])]
-    print(run(pdfs, args.dpi))
+    print(run(pdfs, args.dpi, args.workers, on_row=lambda row: print(row, file=sys.stderr, flush=True)))
+    return 0
+
+
+def _recognisers(args: argparse.Namespace) -> int:
+    from bench.recognisers import build, report, score
+
+    if args.build:
+        pdfs = [Path(p) for p in args.build]
+        pdfs = [q for p in pdfs for q in (sorted(p.glob("*.pdf")) if p.is_dir() else [p])]
+        print(f"{build(pdfs, args.dpi, Path(args.dataset))} cells", file=sys.stderr)
+    scores = [score(Path(args.dataset), None)] + [score(Path(args.dataset), Path(m)) for m in args.model]
+    print(report(scores))
+    for result in scores:
+        print(f"\n{result.model}: first misses (truth -> read): "
+              + "; ".join(f"{a} -> {b}" for a, b in result.misses[:25]))
     return 0
 
 
@@ -94,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="render a scan corpus with ground truth")
     gen.add_argument("--out", required=True)
-    gen.add_argument("--size", choices=("small", "medium", "large"), default="small")
+    gen.add_argument("--size", choices=("small", "medium", "large", "tuning", "test"), default="small",
+                     help="tuning = medium (what the reader was tuned on); test = the held-out split")
     gen.add_argument("--seed", type=int, default=20240)
     gen.set_defaults(handler=_generate)
     run = sub.add_parser("run", help="benchmark engines (and peers) on a corpus")
@@ -126,7 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = sub.add_parser("verdicts", help="findings on a scan of each report against its text layer")
     verdicts.add_argument("pdfs", nargs="+", help="digital PDF files or folders of them")
     verdicts.add_argument("--dpi", type=int, default=200)
+    verdicts.add_argument("--workers", type=int, default=1, help="page processes for reading each scan")
     verdicts.set_defaults(handler=_verdicts)
+    rec = sub.add_parser("recognisers", help="recognition models on the same cell crops of report scans")
+    rec.add_argument("dataset", help="folder of crops (written by --build)")
+    rec.add_argument("--build", nargs="*", default=[], help="report PDFs (or folders) to cut the crops from")
+    rec.add_argument("--dpi", type=int, default=200)
+    rec.add_argument("--model", action="append", default=[], help="another PP-OCR recognition ONNX file")
+    rec.set_defaults(handler=_recognisers)
+
     merge = sub.add_parser("report", help="merge run --json reports into one table")
     merge.add_argument("reports", nargs="+")
     merge.add_argument("--json", default=None)

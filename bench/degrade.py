@@ -28,9 +28,13 @@ class Damage:
     faint_lines: float = 0.0  # 0 = full black lines, 0.7 = light grey
     broken_lines: float = 0.0  # fraction of every grid edge erased in gaps
     outer_border: bool = True
+    cell_smudges: int = 0  # smudges put in empty cells (the test split's damage; never in the tuning set)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        fields = asdict(self)
+        if not self.cell_smudges:
+            del fields["cell_smudges"]  # manifests written before the split stay as they were
+        return fields
 
 
 LEVELS = ("light", "medium", "heavy")
@@ -50,6 +54,48 @@ def sample_damage(rng: np.random.Generator, level: str) -> Damage:
         broken_lines=round(float(rng.uniform(0.0, 0.25)) * strength, 2) if rng.random() < 0.4 else 0.0,
         outer_border=bool(rng.random() > 0.15 * strength),
     )
+
+
+def sample_hard_damage(rng: np.random.Generator) -> Damage:
+    """The test split's damage, of kinds the tuning corpus never shows at this strength: grids always
+    faint and broken, strong JPEG, smudges in empty cells (read as characters by a recogniser)."""
+    return Damage(
+        skew_deg=round(float(rng.uniform(-1.5, 1.5)), 2),
+        noise_sigma=round(float(rng.uniform(6.0, 12.0)), 1),
+        blur_sigma=round(float(rng.uniform(0.4, 0.9)), 2),
+        specks=int(rng.integers(100, 400)),
+        illumination=round(float(rng.uniform(0.1, 0.3)), 2),
+        jpeg_quality=int(rng.integers(30, 51)),
+        faint_lines=round(float(rng.uniform(0.55, 0.8)), 2),
+        broken_lines=round(float(rng.uniform(0.12, 0.3)), 2),
+        outer_border=bool(rng.random() > 0.3),
+        cell_smudges=int(rng.integers(4, 13)),
+    )
+
+
+def smudge_empty_cells(image: Gray, tables: list[Table], count: int, rng: np.random.Generator,
+                       dpi: int) -> Gray:
+    """Blots, short strokes and small rings in empty cells: the marks a scanner leaves that a
+    recogniser reads as 口, 丶 or a letter."""
+    empty = [cell.bbox for table in tables for cell in table.cells if not cell.text.strip()
+             and cell.bbox[2] - cell.bbox[0] > dpi // 10 and cell.bbox[3] - cell.bbox[1] > dpi // 20]
+    if count <= 0 or not empty:
+        return image
+    out = image.copy()
+    unit = max(2, dpi // 70)
+    for index in rng.choice(len(empty), size=min(count, len(empty)), replace=False):
+        x0, y0, x1, y1 = empty[int(index)]
+        x, y = int(rng.integers(x0 + 3 * unit, max(x0 + 3 * unit + 1, x1 - 3 * unit))), (y0 + y1) // 2
+        shape = int(rng.integers(0, 3))
+        if shape == 0:
+            axes = (int(rng.integers(unit, 2 * unit + 1)), int(rng.integers(unit, 2 * unit)))
+            cv2.ellipse(out, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, 40, -1)
+        elif shape == 1:
+            dx, dy = int(rng.integers(2 * unit, 4 * unit)), int(rng.integers(-unit, unit + 1))
+            cv2.line(out, (x - dx // 2, y - dy), (x + dx // 2, y + dy), 30, max(2, unit // 2 + 1))
+        else:
+            cv2.circle(out, (x, y), int(rng.integers(2 * unit, 3 * unit)), 40, max(2, unit // 2))
+    return out
 
 
 def rotate(image: Gray, degrees: float) -> Gray:
@@ -175,7 +221,8 @@ def apply_damage(
     image: Gray, tables: list[Table], damage: Damage, rng: np.random.Generator, *, dpi: int, line_px: int = 2
 ) -> Gray:
     """Line damage, lighting and optics on the upright page, then skew, turn and sensor noise."""
-    out = fade_lines(image, tables, damage.faint_lines, line_px)
+    out = smudge_empty_cells(image, tables, damage.cell_smudges, rng, dpi)
+    out = fade_lines(out, tables, damage.faint_lines, line_px)
     out = break_lines(out, tables, damage.broken_lines, line_px, rng)
     if not damage.outer_border:
         out = erase_outer_border(out, tables, line_px)

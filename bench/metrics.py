@@ -132,6 +132,8 @@ class TableScore:
     text_chars: int = 0
     blank_cells: int = 0
     blank_filled: int = 0
+    corrections_right: int = 0  # vocabulary corrections that made a misread cell right
+    corrections_wrong: int = 0  # ... that left it wrong or changed a right reading
 
     def __add__(self, other: TableScore) -> TableScore:
         return TableScore(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
@@ -152,6 +154,8 @@ class TableScore:
             "blank_cells": self.blank_cells,
             "blank_filled": self.blank_filled,
             "blank_filled_pct": pct(self.blank_filled, self.blank_cells),
+            "corrections_right": self.corrections_right,
+            "corrections_wrong": self.corrections_wrong,
         }
 
 
@@ -163,8 +167,13 @@ def score_table(truth: Table, predicted: Table | None) -> TableScore:
     pairs = dict(match_cells(truth, predicted)) if predicted is not None else {}
     score.cells_matched = len(pairs)
     for index, cell in enumerate(truth.cells):
-        guess = predicted.cells[pairs[index]].text if predicted is not None and index in pairs else ""
+        read = predicted.cells[pairs[index]] if predicted is not None and index in pairs else None
+        guess = read.text if read is not None else ""
         expected = normalise(cell.text)
+        if read is not None and read.read_as is not None:
+            right = normalise(guess) == expected
+            score.corrections_right += int(right)
+            score.corrections_wrong += int(not right)
         if not expected:
             score.blank_cells += 1
             score.blank_filled += int(bool(normalise(guess)))

@@ -27,7 +27,14 @@ FONTS = {
     "ukai": ("/usr/share/fonts/truetype/arphic/ukai.ttc", 0),
     "uming": ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
 }
+# Faces only the test split uses: weights and a face the tuning corpus never shows.
+TEST_FONTS = {
+    "noto-sans-bold": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+    "noto-serif-bold": ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2),
+    "noto-sans-mono": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 7),
+}
 A4_MM = (210.0, 297.0)
+PAPER_MM = {"A4": A4_MM, "16K": (184.0, 260.0)}  # 16K (16开): the other common Chinese report size
 MARGIN_MM = 18.0
 _AMOUNT = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
 
@@ -39,10 +46,12 @@ class PageStyle:
     body_pt: float = 10.0
     line_px: int = 2
     landscape: bool = False
+    paper: str = "A4"
 
     @property
     def size_px(self) -> tuple[int, int]:
-        w_mm, h_mm = (A4_MM[1], A4_MM[0]) if self.landscape else A4_MM
+        short, long = PAPER_MM[self.paper]
+        w_mm, h_mm = (long, short) if self.landscape else (short, long)
         return round(w_mm / 25.4 * self.dpi), round(h_mm / 25.4 * self.dpi)
 
     def px(self, points: float) -> int:
@@ -72,7 +81,7 @@ class RenderedPage:
 
 @lru_cache(maxsize=64)
 def font(name: str, size_px: int) -> ImageFont.FreeTypeFont:
-    path, index = FONTS[name]
+    path, index = FONTS[name] if name in FONTS else TEST_FONTS[name]
     return ImageFont.truetype(path, size_px, index=index)
 
 

@@ -12,14 +12,16 @@ import io
 import subprocess
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from bench.metrics import is_numeric, normalise
 from bench.pdfwrite import ScanPage, write_pdf
-from ocr.contract import Finding
+from ocr.contract import Extraction, Finding, Table
 
 
 def scan_of(pdf: Path, out: Path, dpi: int, seed: int = 7) -> Path:
@@ -40,39 +42,132 @@ def scan_of(pdf: Path, out: Path, dpi: int, seed: int = 7) -> Path:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """The scan's tables against the text layer's, table by table in page order."""
+
+    tables: int = 0  # on the text layer
+    found: int = 0  # with a scan table in the same place (page, order on the page)
+    structure: int = 0  # ... of the same shape and merged cells
+    joined: int = 0  # continuations the text layer's tables are joined at that the scan's are too
+    links: int = 0  # continuations joined on the text layer
+    numeric: tuple[int, int] = (0, 0)  # amount cells read the same / all
+    text: tuple[int, int] = (0, 0)  # label cells read the same / all
+    corrections: tuple[int, int] = (0, 0)  # vocabulary corrections right / wrong
+    extra: tuple[str, ...] = ()  # scan tables in no place the text layer has one (ids)
+
+
+def _by_place(tables: list[Table]) -> dict[tuple[int, int], Table]:
+    placed: dict[tuple[int, int], Table] = {}
+    for page in sorted({t.page for t in tables}):
+        on_page = sorted((t for t in tables if t.page == page), key=lambda t: (t.bbox[1], t.bbox[0]))
+        placed.update({(page, index): table for index, table in enumerate(on_page)})
+    return placed
+
+
+def _shape(table: Table) -> set[tuple[int, int, int, int]]:
+    return {(c.row, c.col, c.row_span, c.col_span) for c in table.cells}
+
+
+def _joins(extraction: Extraction) -> set[tuple[int, int]]:
+    """Places of the tables the fiscal layer joined with a continuation (its T.JOIN findings)."""
+    places = {t.id: place for place, t in _by_place(extraction.tables).items()}
+    return {places[f.table] for f in extraction.findings if f.rule == "T.JOIN" and f.table in places}
+
+
+def agreement(truth: Extraction, read: Extraction) -> Agreement:
+    """Cells of matched tables compared at the same grid position (normalised text); joins compared."""
+    placed_truth, placed_read = _by_place(truth.tables), _by_place(read.tables)
+    counts = Counter[str]()
+    joins_truth, joins_read = _joins(truth), _joins(read)
+    counts["links"], counts["joined"] = len(joins_truth), len(joins_truth & joins_read)
+    for place, table in placed_truth.items():
+        scan = placed_read.get(place)
+        counts["tables"] += 1
+        if scan is None:
+            continue
+        counts["found"] += 1
+        counts["structure"] += int((table.n_rows, table.n_cols) == (scan.n_rows, scan.n_cols)
+                                   and _shape(table) == _shape(scan))
+        _count_cells(table, scan, counts)
+    return Agreement(counts["tables"], counts["found"], counts["structure"], counts["joined"],
+                     counts["links"],
+                     (counts["numeric_same"], counts["numeric"]), (counts["text_same"], counts["text"]),
+                     (counts["fix_right"], counts["fix_wrong"]),
+                     tuple(t.id for place, t in placed_read.items() if place not in placed_truth))
+
+
+def _count_cells(truth: Table, scan: Table, counts: Counter[str]) -> None:
+    scanned = {(c.row, c.col): c for c in scan.cells}
+    for cell in truth.cells:
+        expected = normalise(cell.text)
+        got = scanned.get((cell.row, cell.col))
+        same = got is not None and normalise(got.text) == expected
+        if got is not None and got.read_as is not None:
+            counts["fix_right" if same else "fix_wrong"] += 1
+        if not expected:
+            continue
+        kind = "numeric" if is_numeric(expected) else "text"
+        counts[kind] += 1
+        counts[f"{kind}_same"] += int(same)
+
+
+@dataclass(frozen=True)
 class Verdicts:
     report: str
     text_errors: int
     scan_errors: int
     added: Counter[str]  # rule -> error findings the scan adds
     lost: int
+    cells: Agreement
 
 
 def _errors(findings: list[Finding]) -> Counter[tuple[str, str]]:
     return Counter((f.rule, f.message) for f in findings if f.severity == "error")
 
 
-def compare(pdf: Path, dpi: int) -> Verdicts:
+def compare(pdf: Path, dpi: int, workers: int = 1) -> Verdicts:
+    from ocr.parallel import extract_with_workers
     from ocr.pipeline import ExtractOptions, extract
     from service.fiscal_bridge import enrich
 
     text = enrich(extract(pdf))
     with tempfile.TemporaryDirectory() as tmp:
         scan = scan_of(pdf, Path(tmp) / "scan.pdf", dpi)
-        ocrd = enrich(extract(scan, ExtractOptions(dpi=dpi)))
+        ocrd = enrich(extract_with_workers(scan, ExtractOptions(dpi=dpi), workers))
     truth, read = _errors(text.findings), _errors(ocrd.findings)
     added = Counter[str]()
     for (rule, _), count in (read - truth).items():
         added[rule] += count
-    return Verdicts(pdf.name, sum(truth.values()), sum(read.values()), added, sum((truth - read).values()))
+    return Verdicts(pdf.name, sum(truth.values()), sum(read.values()), added, sum((truth - read).values()),
+                    agreement(text, ocrd))
 
 
-def run(pdfs: list[Path], dpi: int) -> str:
-    rows = ["| report | dpi | errors (text layer) | errors (scan) | added by the scan | lost on the scan |",
-            "|---|---|---|---|---|---|"]
+def _pct(pair: tuple[int, int]) -> str:
+    return f"{100 * pair[0] / pair[1]:.2f} % ({pair[0]}/{pair[1]})" if pair[1] else "-"
+
+
+def run(pdfs: list[Path], dpi: int, workers: int = 1, on_row: Callable[[str], None] | None = None) -> str:
+    rows = ["| report | dpi | errors (text layer) | errors (scan) | added by the scan | lost on the scan | "
+            "tables found | structure same | joined | amounts same | labels same | corrections right/wrong | "
+            "extra tables |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    total = Counter[str]()
     for pdf in pdfs:
-        v = compare(pdf, dpi)
+        v = compare(pdf, dpi, workers)
+        c = v.cells
         added = ", ".join(f"{rule}×{n}" for rule, n in sorted(v.added.items()))
         rows.append(f"| {v.report} | {dpi} | {v.text_errors} | {v.scan_errors} | "
-                    f"{sum(v.added.values())} {added} | {v.lost} |")
+                    f"{sum(v.added.values())} {added} | {v.lost} | {c.found}/{c.tables} | "
+                    f"{c.structure}/{c.tables} | {c.joined}/{c.links} | {_pct(c.numeric)} | {_pct(c.text)} | "
+                    f"{c.corrections[0]}/{c.corrections[1]} | {' '.join(c.extra) or '-'} |")
+        if on_row is not None:
+            on_row(rows[-1])
+        total.update({"added": sum(v.added.values()), "tables": c.tables, "found": c.found,
+                      "structure": c.structure, "joined": c.joined, "links": c.links,
+                      "num": c.numeric[0], "num_all": c.numeric[1], "txt": c.text[0], "txt_all": c.text[1],
+                      "right": c.corrections[0], "wrong": c.corrections[1], "extra": len(c.extra)})
+    rows.append(f"| **all** | {dpi} | | | {total['added']} | | {total['found']}/{total['tables']} | "
+                f"{total['structure']}/{total['tables']} | {total['joined']}/{total['links']} | "
+                f"{_pct((total['num'], total['num_all']))} | {_pct((total['txt'], total['txt_all']))} | "
+                f"{total['right']}/{total['wrong']} | {total['extra']} |")
     return "\n".join(rows)

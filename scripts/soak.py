@@ -145,14 +145,41 @@ def children(pid: int) -> list[int]:
     return found
 
 
-async def sample_memory(pid: int, start: float, curve: list[dict[str, float]], stop: asyncio.Event) -> None:
+_THREAD_STACK_KB = (8192, 8196)  # glibc's default thread stack mapping (with or without its guard page)
+_ARENA_KB = 65536  # a glibc malloc arena is reserved as one 64 MiB mapping (less once trimmed)
+
+
+def resident_by_kind(pid: int) -> dict[str, float]:
+    """The process's resident memory (MB) by the kind of mapping it sits in: the main heap, thread
+    stacks, malloc arenas, other anonymous memory (large blocks, Python's arenas) and files."""
+    parts = dict.fromkeys(("heap", "thread_stacks", "arenas", "anon", "files"), 0.0)
+    kind, size_kb = "files", 0
+    try:
+        lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
+    except OSError:
+        return parts
+    for line in lines:
+        fields = line.split()
+        if "-" in fields[0] and not fields[0].endswith(":"):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            size_kb, name = (end - start) // 1024, fields[5] if len(fields) > 5 else ""
+            kind = ("heap" if name == "[heap]" else "files" if name.startswith("/") or name.startswith("[")
+                    else "thread_stacks" if size_kb in _THREAD_STACK_KB
+                    else "arenas" if size_kb <= _ARENA_KB and (start % (_ARENA_KB * 1024)) == 0 else "anon")
+        elif fields[0] == "Rss:":
+            parts[kind] += int(fields[1]) / 1024
+    return {key: round(value, 1) for key, value in parts.items()}
+
+
+async def sample_memory(pid: int, start: float, curve: list[dict[str, Any]], stop: asyncio.Event) -> None:
     threads = 0
     while not stop.is_set():
         workers = sum(rss_mb(child) for child in children(pid))
         with contextlib.suppress(OSError):
             threads = sum(1 for _ in Path(f"/proc/{pid}/task").iterdir())
         curve.append({"t_s": round(time.monotonic() - start, 1), "api_mb": round(rss_mb(pid), 1),
-                      "workers_mb": round(workers, 1), "api_threads": threads})
+                      "workers_mb": round(workers, 1), "api_threads": threads,
+                      "api_parts": resident_by_kind(pid)})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 5.0)
 
@@ -222,7 +249,7 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     keys = create_keys(data_dir, args.tenants)
     port = free_port()
     server = start_server(data_dir, port, _server_env(args.server_env))
-    curve: list[dict[str, float]] = []
+    curve: list[dict[str, Any]] = []
     stop = asyncio.Event()
     start = time.monotonic()
     limits = httpx.Limits(max_connections=args.clients + 20, max_keepalive_connections=args.clients + 20)
@@ -249,9 +276,9 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     }
 
 
-def slope_mb_per_min(curve: list[dict[str, float]], series: str, start_s: float, end_s: float) -> float:
+def slope_mb_per_min(curve: list[dict[str, Any]], series: str, start_s: float, end_s: float) -> float:
     """Least-squares slope of one memory series between ``start_s`` and ``end_s`` (MB per minute)."""
-    points = [(p["t_s"] / 60, p[series]) for p in curve if start_s <= p["t_s"] <= end_s]
+    points = [(float(p["t_s"]) / 60, float(p[series])) for p in curve if start_s <= p["t_s"] <= end_s]
     if len(points) < 3:
         return float("nan")
     mean_t = sum(t for t, _ in points) / len(points)
@@ -305,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     for point in result["memory_curve"]:  # one line every 30 s
         if point["t_s"] >= next_t:
             next_t += 30.0
-            print(f"t={point['t_s']:6.1f}s api={point['api_mb']:7.1f} MB "
+            parts = " ".join(f"{k}={v:.1f}" for k, v in point["api_parts"].items())
+            print(f"t={point['t_s']:6.1f}s api={point['api_mb']:7.1f} MB ({parts}) "
                   f"workers={point['workers_mb']:7.1f} MB api threads={point['api_threads']:3.0f}")
     print(line)
     return 0 if passed else 1
