@@ -129,6 +129,10 @@ def _pdf_pages(spec: DocSpec) -> list[tuple[RenderedPage, PageStyle]]:
     return pages
 
 
+def _damage_for(spec: DocSpec, rng: np.random.Generator) -> degrade.Damage:
+    return degrade.sample_hard_damage(rng) if spec.level == "hard" else degrade.sample_damage(rng, spec.level)
+
+
 def build_document(spec: DocSpec, out_dir: Path, seed: int) -> dict[str, object]:
     """Render, damage and write one document; returns its manifest entry."""
     rng = np.random.default_rng(_stable_seed(seed, spec.name))
@@ -138,9 +142,7 @@ def build_document(spec: DocSpec, out_dir: Path, seed: int) -> dict[str, object]
     tables: list[Table] = []
     page_entries = []
     for number, (page, style) in enumerate(rendered, start=1):
-        hard = spec.level == "hard"
-        sampled = degrade.sample_hard_damage(rng) if hard else degrade.sample_damage(rng, spec.level)
-        damage = replace(sampled, quarter_turns=spec.quarter_turns)
+        damage = replace(_damage_for(spec, rng), quarter_turns=spec.quarter_turns)
         image = degrade.apply_damage(
             page.image, page.tables, damage, rng, dpi=spec.dpi, line_px=style.line_px
         )
