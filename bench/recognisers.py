@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from bench.metrics import is_numeric, normalise
-from bench.verdicts import scan_of
+from bench.verdicts import scan_of, tables_by_place
 from ocr.cells import cut_cell_lines
 from ocr.contract import Table
 from ocr.engines.base import Recognition
@@ -35,9 +35,10 @@ from ocr.textnorm import numeric_reading, strip_noise
 
 
 def _truth_by_page(tables: list[Table]) -> dict[int, list[Table]]:
+    """The text layer's tables of each page, in the order ``bench.verdicts`` places them."""
     pages: dict[int, list[Table]] = {}
-    for table in sorted(tables, key=lambda t: (t.page, t.bbox[1], t.bbox[0])):
-        pages.setdefault(table.page, []).append(table)
+    for (page, _), table in sorted(tables_by_place(tables).items()):
+        pages.setdefault(page, []).append(table)
     return pages
 
 

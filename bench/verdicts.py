@@ -56,7 +56,7 @@ class Agreement:
     extra: tuple[str, ...] = ()  # scan tables in no place the text layer has one (ids)
 
 
-def _by_place(tables: list[Table]) -> dict[tuple[int, int], Table]:
+def tables_by_place(tables: list[Table]) -> dict[tuple[int, int], Table]:
     placed: dict[tuple[int, int], Table] = {}
     for page in sorted({t.page for t in tables}):
         on_page = sorted((t for t in tables if t.page == page), key=lambda t: (t.bbox[1], t.bbox[0]))
@@ -70,13 +70,13 @@ def _shape(table: Table) -> set[tuple[int, int, int, int]]:
 
 def _joins(extraction: Extraction) -> set[tuple[int, int]]:
     """Places of the tables the fiscal layer joined with a continuation (its T.JOIN findings)."""
-    places = {t.id: place for place, t in _by_place(extraction.tables).items()}
+    places = {t.id: place for place, t in tables_by_place(extraction.tables).items()}
     return {places[f.table] for f in extraction.findings if f.rule == "T.JOIN" and f.table in places}
 
 
 def agreement(truth: Extraction, read: Extraction) -> Agreement:
     """Cells of matched tables compared at the same grid position (normalised text); joins compared."""
-    placed_truth, placed_read = _by_place(truth.tables), _by_place(read.tables)
+    placed_truth, placed_read = tables_by_place(truth.tables), tables_by_place(read.tables)
     counts = Counter[str]()
     joins_truth, joins_read = _joins(truth), _joins(read)
     counts["links"], counts["joined"] = len(joins_truth), len(joins_truth & joins_read)

@@ -59,7 +59,7 @@ def summary_key(label: str, section: str | None) -> str | None:
 
 def _amount(sheet: Sheet, grid: Grid, r: int, c: int, slot: Slot) -> Amount:
     text = grid.own_text(r, c) if c >= 0 else ""
-    parsed = amount_in_cell(text, grid.confidence(r, c)) if c >= 0 else parse_amount(text)
+    parsed = amount_in_cell(text, grid.confidence(r, c))  # no column: blank text, confidence 1
     value = parsed.value * sheet.factor if parsed.value is not None else None
     # one unit of the last printed digit; 万元 tables count as printed to the fen (0.01) at least, 元
     # budgets printed in whole 元 are exact to 1 元 (0.0001 万元), not to 0.01 元
