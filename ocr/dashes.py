@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from ocr.engines.base import GrayImage
 from ocr.preprocess import as_gray
@@ -27,6 +28,10 @@ _MIN_DASHES = 3
 _GAP_PER_DASH = 1.5
 # Longest gap inside a rule as a share of the row height (a merged cell's gap is a whole row).
 _GAP_PER_ROW = 0.6
+# Longest gap a found rule is continued across, as a share of the row height.
+_CONTINUE_PER_ROW = 0.8
+# Share of a cell span the strokes of a broken rule cover (the scan's dropouts take the rest).
+_MIN_SPAN_COVERAGE = 0.5
 # A single-cell edge (too short for a long chain) must be drawn along most of its length
 # and with nothing at all beside it.
 _MIN_EDGE_COVERAGE = 0.6
@@ -55,6 +60,9 @@ class DashGeometry:
     longest_gap: int  # largest gap inside one rule
     tolerance: int  # drift across the line allowed along a chain
     end_gap: int  # largest gap between a cell edge's strokes and the rules it joins
+    # largest gap when continuing a rule already found: any dropout, but less than a row (a
+    # merged cell's missing edge is a whole row long)
+    continue_gap: int = 0
 
     @classmethod
     def for_dpi(cls, dpi: int) -> DashGeometry:
@@ -67,7 +75,8 @@ class DashGeometry:
         if not row_pitch:
             return self
         cap = max(self.shortest, round(_GAP_PER_ROW * row_pitch))
-        return replace(self, longest_gap=min(self.longest_gap, cap), end_gap=min(self.end_gap, cap))
+        return replace(self, longest_gap=min(self.longest_gap, cap), end_gap=min(self.end_gap, cap),
+                       continue_gap=round(_CONTINUE_PER_ROW * row_pitch))
 
 
 def dashed_rules(mask: GrayImage, rule_h: GrayImage, rule_v: GrayImage, dpi: int, min_length: int, *,
@@ -81,9 +90,9 @@ def dashed_rules(mask: GrayImage, rule_h: GrayImage, rule_v: GrayImage, dpi: int
     geometry = DashGeometry.for_dpi(dpi).within_rows(row_pitch)
     across = _Direction(mask, geometry, horizontal=True)
     down = _Direction(mask, geometry, horizontal=False)
-    first_h = across.rules(rule_v, min_length)
-    dashed_v = down.rules(as_gray(cv2.bitwise_or(rule_h, first_h)), min_length)
-    dashed_h = across.rules(as_gray(cv2.bitwise_or(rule_v, dashed_v)), min_length)
+    first_h = across.rules(rule_v, min_length, anchors=rule_h)
+    dashed_v = down.rules(as_gray(cv2.bitwise_or(rule_h, first_h)), min_length, anchors=rule_v)
+    dashed_h = across.rules(as_gray(cv2.bitwise_or(rule_v, dashed_v)), min_length, anchors=rule_h)
     return dashed_h, dashed_v
 
 
@@ -157,6 +166,23 @@ def _same_extent(strip: GrayImage, offset: int, length: int) -> bool:
     return abs(int(along[0]) - offset) <= slack and -slack <= past_end <= max(slack, length // 3)
 
 
+def _apart(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
+    """Paper on both sides of the dash, wherever ink does not run through it from side to side.
+
+    A crossing rule runs through a rule's line, so it inks both flanks at the same place; the
+    strokes of a character joined onto a stem from one side ink one flank only.
+    """
+    half = dash.width // 2 + geometry.clearance
+    above = clear[max(0, dash.pos - half - geometry.flank):max(0, dash.pos - half), dash.start:dash.end] > 0
+    below = clear[dash.pos + half + 1:dash.pos + half + 1 + geometry.flank, dash.start:dash.end] > 0
+    if above.size == 0 or below.size == 0:
+        return False
+    alone = ~(above.any(axis=0) & below.any(axis=0))
+    if not alone.any():
+        return True
+    return max(float(above[:, alone].mean()), float(below[:, alone].mean())) <= _MAX_FLANK_INK
+
+
 def _flanked(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
     """Ink on both sides of the dash, well over what specks leave beside a rule."""
     ink = _flank_ink(dash, clear, geometry)
@@ -185,7 +211,10 @@ class _Direction:
         self.work = mask if horizontal else np.ascontiguousarray(mask.T)
         self.candidates = _dashes(self.work, geometry)
 
-    def rules(self, crossing: GrayImage, min_length: int) -> GrayImage:
+    def rules(self, crossing: GrayImage, min_length: int, *, anchors: GrayImage | None = None) -> GrayImage:
+        """Rules rebuilt from chains of isolated dashes, each one continued along its own line
+        through the strokes there (see ``_continued``); ``anchors`` are this direction's solid
+        rules, continued the same way."""
         geometry = self.geometry
         other = crossing if self.horizontal else np.ascontiguousarray(crossing.T)
         clear = _without_long_crossings(self.work, other, geometry, min_length)
@@ -198,13 +227,89 @@ class _Direction:
         fillers = [d for d, alone in zip(strokes, isolated, strict=True)
                    if not alone and _is_filler(d, other, apart, geometry)]
         out = np.zeros_like(self.work)
+        solid = anchors if self.horizontal or anchors is None else np.ascontiguousarray(anchors.T)
+        found = _solid_runs(solid)
         for chain in _chains(dashes, fillers, other, geometry):
             if _is_rule(chain, other, clear, geometry, min_length):
                 # One pixel wide at the chain's centre line: the dashes' boxes are ragged and would
                 # make the table's rules look thicker than they are; solid parts keep their own width.
                 pos = round(float(np.median([d.pos for d in chain])))
                 out[pos, chain[0].start:chain[-1].end] = 255
+                found.append((pos, chain[0].start, chain[-1].end))
+        # A piece of rule has paper on both sides, not counting the pieces of crossing rules (a
+        # broken one is missing from ``other``); see ``_apart``.
+        steps = [d for d in strokes if _apart(d, clear, geometry)]
+        # Text runs along the horizontal: glyph strokes join into horizontal runs as long as a
+        # short rule, never into vertical ones; so only a horizontal run must prove itself.
+        long_rule = 2 * min_length if self.horizontal else 0
+        for pos, start, end in found:
+            low, high = _continued((pos, start, end), steps, other, geometry, long_rule)
+            out[pos, low:start] = 255
+            out[pos, end:high] = 255
         return out if self.horizontal else np.ascontiguousarray(out.T)
+
+
+def _solid_runs(mask: GrayImage | None) -> list[tuple[int, int, int]]:
+    """(pos, start, end) of the runs of ``mask`` along its rows."""
+    if mask is None:
+        return []
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return [(int(y + h // 2), int(x), int(x + w)) for x, y, w, h, _ in stats[1:]]
+
+
+def _continued(rule: tuple[int, int, int], strokes: list[_Dash], crossing: GrayImage,
+               geometry: DashGeometry, long_rule: int) -> tuple[int, int]:
+    """How far a rule runs on past its found ends, one cell span at a time.
+
+    A rule runs from crossing rule to crossing rule and lines up with itself from row to row.
+    Where a scan broke it into short dashes beside text or crossing pieces (too crowded to pass
+    as isolated dashes), its next cell span still holds strokes on its line over most of the
+    span, with dropout-sized gaps only; a merged cell's edge has none, and glyph strokes in a
+    line of text cover little of a span and stand in the text (they were never candidates here).
+    """
+    pos, start, end = rule
+    on_line = [d for d in strokes if abs(d.pos - pos) <= geometry.tolerance]
+    if not on_line:
+        return start, end
+    drawn = np.zeros(crossing.shape[1], dtype=bool)
+    for dash in on_line:
+        drawn[dash.start:dash.end] = True
+    reach = geometry.thickest + geometry.tolerance
+    met = np.asarray(crossing[max(0, pos - reach):pos + reach + 1].any(axis=0))
+    crossings = _run_centres(met)
+    drawn |= met  # where a crossing rule meets it, a rule's strokes merge into the crossing one
+    longest = geometry.continue_gap or geometry.longest_gap
+    if end - start < long_rule:
+        return start, end  # may be strokes of text run together (a run as long as a short rule)
+    high = end
+    for centre in (c for c in crossings if c > end + geometry.thickest):
+        if not _drawn_span(drawn, high, centre, longest):
+            break
+        high = centre
+    low = start
+    for centre in (c for c in reversed(crossings) if c < start - geometry.thickest):
+        if not _drawn_span(drawn, centre, low, longest):
+            break
+        low = centre
+    return low, high
+
+
+def _run_centres(hits: npt.NDArray[np.bool_]) -> list[int]:
+    """Centres of the runs of True in ``hits``."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], hits.astype(np.int8), [0]))))
+    return [int((a + b) // 2) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _drawn_span(drawn: npt.NDArray[np.bool_], start: int, end: int, longest_gap: int) -> bool:
+    """Strokes cover most of ``start``..``end`` (a cell span), with no gap longer than ``longest_gap``."""
+    span = drawn[start:end]
+    if span.size == 0 or span.mean() < _MIN_SPAN_COVERAGE:
+        return False
+    longest = run = 0
+    for hit in span.tolist():
+        run = 0 if hit else run + 1
+        longest = max(longest, run)
+    return longest <= longest_gap
 
 
 def _without_long_crossings(work: GrayImage, crossing: GrayImage, geometry: DashGeometry,

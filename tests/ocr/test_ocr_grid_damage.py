@@ -153,3 +153,39 @@ def test_a_character_stroke_across_a_low_merged_row_is_not_taken_for_a_rule() ->
     for y in (ys[0] + 6, ys[0] + 15, ys[1] - 10):
         gray[y:y + 3, x - 18:x] = 0
     _assert_structure(find_tables(gray, DPI), spec)
+
+
+def _break_every_edge(gray: np.ndarray, spec: TableSpec, share: float, seed: int) -> None:
+    """Dropouts over ``share`` of every cell edge, a twelfth of the edge each, at random places: what
+    a faded, grainy scan leaves of a grid (a row-high column edge becomes a few short dashes)."""
+    rng = np.random.default_rng(seed)
+    xs, ys = spec.col_x(), spec.row_y()
+    edges = [(x, ys[r], x, ys[r + 1]) for x in xs for r in range(len(ys) - 1)]
+    edges += [(xs[c], y, xs[c + 1], y) for y in ys for c in range(len(xs) - 1)]
+    for x0, y0, x1, y1 in edges:
+        length = max(x1 - x0, y1 - y0)
+        gap = max(2, length // 12)
+        for _ in range(round(share * length / gap)):
+            at = int(rng.integers(0, length - gap))
+            if y0 == y1:
+                gray[y0 - 3:y0 + 4, x0 + at:x0 + at + gap] = 255
+            else:
+                gray[y0 + at:y0 + at + gap, x0 - 3:x0 + 4] = 255
+
+
+def test_column_rules_broken_into_dashes_in_every_row_are_continued_down_the_table() -> None:
+    # Every edge lost a quarter of its length: a column rule is a few dashes per row, each too short
+    # for the line filter and, beside the text and the stubs of the broken crossing rules, often too
+    # crowded to pass as isolated dashes; the parts found still line up down the whole table.
+    # Measured over six damage draws: 2 exact before rules were continued along their line, 4 after.
+    exact = 0
+    for seed in range(1, 7):
+        spec = budget_table(row_heights=[44] * 6, font_px=24)
+        gray = _drawn(spec)
+        _break_every_edge(gray, spec, 0.25, seed=seed)
+        try:
+            _assert_structure(find_tables(gray, DPI), spec)
+        except AssertionError:
+            continue
+        exact += 1
+    assert exact >= 4
