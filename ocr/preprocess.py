@@ -50,11 +50,35 @@ def ink_mask(gray: GrayImage) -> GrayImage:
     block = max(15, (min(gray.shape[:2]) // 60) | 1)
     mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
     # Paper grain in flat regions crosses a local threshold; real ink is also darker than the page.
-    _, global_ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    # Judged against the paper under it: on a page lit unevenly the page-wide Otsu level splits the
+    # paper itself into a light and a dark half, and then lets the grain of the dark half through.
+    _, global_ink = cv2.threshold(_flat_field(gray), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     loose = cv2.dilate(global_ink, np.ones((3, 3), np.uint8))
     dark = cv2.bitwise_and(mask, loose)
     light = as_gray(cv2.bitwise_and(mask, cv2.bitwise_not(loose)))
     return as_gray(cv2.bitwise_or(dark, _hairlines(light)))
+
+
+# The paper's tone is estimated on a page shrunk by this factor: lighting varies over centimetres.
+_PAPER_SHRINK = 8
+
+
+def _flat_field(gray: GrayImage) -> GrayImage:
+    """The page divided by the tone of the paper under it (paper 255 everywhere, ink darker).
+
+    The paper's tone is the lightest grey around each point over a window wider than a
+    character (a closing removes the text), smoothed; a page already flat is left as it is.
+    """
+    height, width = gray.shape[:2]
+    small = cv2.resize(gray, (max(1, width // _PAPER_SHRINK), max(1, height // _PAPER_SHRINK)),
+                       interpolation=cv2.INTER_AREA)
+    window = max(3, (min(small.shape[:2]) // 40) | 1)
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)))
+    paper = cv2.GaussianBlur(paper, (window, window), 0)
+    paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
+    if int(paper.min()) >= 250:
+        return gray
+    return as_gray(cv2.divide(gray, np.maximum(paper, 1), scale=255))
 
 
 # A run of locally dark pixels this long (px) is a stroke, not grain (grain crosses the local

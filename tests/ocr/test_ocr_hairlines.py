@@ -26,3 +26,19 @@ def test_a_grey_hairline_is_ink_and_paper_grain_is_not() -> None:
     mask = ink_mask(_page(rng)) > 0
     assert mask[299:303, 200:258].any(axis=0).mean() > 0.9  # the hairline, end to end
     assert mask[400:2339, :].mean() < 0.001  # blank noisy paper stays blank
+
+
+def test_paper_grain_on_an_unevenly_lit_page_is_not_ink() -> None:
+    # A scan darkened towards one corner (paper 245 down to about 185) under grain: a page-wide Otsu
+    # level splits the paper itself into a light and a dark half and let the dark half's grain
+    # through as ink (a noisy cell's crop then held the whole cell, 839.00 read "79946").
+    rng = np.random.default_rng(5)
+    height, width = 2339, 1654
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    light = 1.0 - 0.25 * np.sqrt(yy**2 + xx**2) / np.hypot(height, width)
+    page = np.full((height, width), 245.0, dtype=np.float32)
+    page[100:130:3, 100:1500] = 20  # a little text: faint rules and a few figures are all the ink
+    noisy = page * light + rng.normal(0, 10, page.shape)
+    mask = ink_mask(np.clip(noisy, 0, 255).astype(np.uint8)) > 0
+    assert mask[100:130:3, 100:1500].mean() > 0.95  # the text stays ink
+    assert mask[1200:, 800:].mean() < 0.002  # blank paper in the darker half stays blank
