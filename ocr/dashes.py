@@ -166,7 +166,7 @@ def _same_extent(strip: GrayImage, offset: int, length: int) -> bool:
     return abs(int(along[0]) - offset) <= slack and -slack <= past_end <= max(slack, length // 3)
 
 
-def _apart(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
+def _clear_beside(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
     """Paper on both sides of the dash, wherever ink does not run through it from side to side.
 
     A crossing rule runs through a rule's line, so it inks both flanks at the same place; the
@@ -237,8 +237,8 @@ class _Direction:
                 out[pos, chain[0].start:chain[-1].end] = 255
                 found.append((pos, chain[0].start, chain[-1].end))
         # A piece of rule has paper on both sides, not counting the pieces of crossing rules (a
-        # broken one is missing from ``other``); see ``_apart``.
-        steps = [d for d in strokes if _apart(d, clear, geometry)]
+        # broken one is missing from ``other``); see ``_clear_beside``.
+        steps = [d for d in strokes if _clear_beside(d, clear, geometry)]
         # Text runs along the horizontal: glyph strokes join into horizontal runs as long as a
         # short rule, never into vertical ones; so only a horizontal run must prove itself.
         long_rule = 2 * min_length if self.horizontal else 0
@@ -268,6 +268,8 @@ def _continued(rule: tuple[int, int, int], strokes: list[_Dash], crossing: GrayI
     line of text cover little of a span and stand in the text (they were never candidates here).
     """
     pos, start, end = rule
+    if end - start < long_rule:
+        return start, end  # may be strokes of text run together (a run as long as a short rule)
     on_line = [d for d in strokes if abs(d.pos - pos) <= geometry.tolerance]
     if not on_line:
         return start, end
@@ -279,8 +281,6 @@ def _continued(rule: tuple[int, int, int], strokes: list[_Dash], crossing: GrayI
     crossings = _run_centres(met)
     drawn |= met  # where a crossing rule meets it, a rule's strokes merge into the crossing one
     longest = geometry.continue_gap or geometry.longest_gap
-    if end - start < long_rule:
-        return start, end  # may be strokes of text run together (a run as long as a short rule)
     high = end
     for centre in (c for c in crossings if c > end + geometry.thickest):
         if not _drawn_span(drawn, high, centre, longest):

@@ -73,7 +73,8 @@ def _flat_field(gray: GrayImage) -> GrayImage:
     small = cv2.resize(gray, (max(1, width // _PAPER_SHRINK), max(1, height // _PAPER_SHRINK)),
                        interpolation=cv2.INTER_AREA)
     window = max(3, (min(small.shape[:2]) // 40) | 1)
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)))
+    closing = cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, closing)
     paper = cv2.GaussianBlur(paper, (window, window), 0)
     paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
     if int(paper.min()) >= 250:
