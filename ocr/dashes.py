@@ -10,6 +10,7 @@ right beside them, and stacked characters leave longer gaps than a broken rule d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -18,6 +19,8 @@ import numpy.typing as npt
 
 from ocr.engines.base import GrayImage
 from ocr.preprocess import as_gray
+
+Run = tuple[int, int, int]  # a straight run of ink: position across it, start and end along it
 
 # Share of a flank (the paper just beside a dash) that may hold ink: specks and the end of a
 # crossing rule, but not the other strokes of a character.
@@ -80,19 +83,22 @@ class DashGeometry:
 
 
 def dashed_rules(mask: GrayImage, rule_h: GrayImage, rule_v: GrayImage, dpi: int, min_length: int, *,
-                 row_pitch: int | None = None) -> tuple[GrayImage, GrayImage]:
+                 row_pitch: int | None = None,
+                 solid: tuple[Sequence[Run], Sequence[Run]] = ((), ())) -> tuple[GrayImage, GrayImage]:
     """Horizontal and vertical rules rebuilt from dashes, beside the long rules already found.
 
     Each direction's dashes are judged beside the other direction's rules, dashed ones
     included, so the horizontals are judged once more after the verticals they cross; the
-    candidate strokes of each direction are found only once.
+    candidate strokes of each direction are found only once. ``solid`` are the runs of ``rule_h``
+    and ``rule_v`` as (pos, start, end), continued like the rules rebuilt here.
     """
     geometry = DashGeometry.for_dpi(dpi).within_rows(row_pitch)
     across = _Direction(mask, geometry, horizontal=True)
     down = _Direction(mask, geometry, horizontal=False)
-    first_h = across.rules(rule_v, min_length, anchors=rule_h)
-    dashed_v = down.rules(as_gray(cv2.bitwise_or(rule_h, first_h)), min_length, anchors=rule_v)
-    dashed_h = across.rules(as_gray(cv2.bitwise_or(rule_v, dashed_v)), min_length, anchors=rule_h)
+    solid_h, solid_v = solid
+    first_h = across.rules(rule_v, min_length, anchors=solid_h)
+    dashed_v = down.rules(as_gray(cv2.bitwise_or(rule_h, first_h)), min_length, anchors=solid_v)
+    dashed_h = across.rules(as_gray(cv2.bitwise_or(rule_v, dashed_v)), min_length, anchors=solid_h)
     return dashed_h, dashed_v
 
 
@@ -172,11 +178,10 @@ def _clear_beside(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool
     A crossing rule runs through a rule's line, so it inks both flanks at the same place; the
     strokes of a character joined onto a stem from one side ink one flank only.
     """
-    half = dash.width // 2 + geometry.clearance
-    above = clear[max(0, dash.pos - half - geometry.flank):max(0, dash.pos - half), dash.start:dash.end] > 0
-    below = clear[dash.pos + half + 1:dash.pos + half + 1 + geometry.flank, dash.start:dash.end] > 0
-    if above.size == 0 or below.size == 0:
+    strips = _flanks(dash, clear, geometry)
+    if strips is None:
         return False
+    above, below = strips[0] > 0, strips[1] > 0
     alone = ~(above.any(axis=0) & below.any(axis=0))
     if not alone.any():
         return True
@@ -211,10 +216,10 @@ class _Direction:
         self.work = mask if horizontal else np.ascontiguousarray(mask.T)
         self.candidates = _dashes(self.work, geometry)
 
-    def rules(self, crossing: GrayImage, min_length: int, *, anchors: GrayImage | None = None) -> GrayImage:
+    def rules(self, crossing: GrayImage, min_length: int, *, anchors: Sequence[Run] = ()) -> GrayImage:
         """Rules rebuilt from chains of isolated dashes, each one continued along its own line
         through the strokes there (see ``_continued``); ``anchors`` are this direction's solid
-        rules, continued the same way."""
+        rules as (pos, start, end), continued the same way."""
         geometry = self.geometry
         other = crossing if self.horizontal else np.ascontiguousarray(crossing.T)
         clear = _without_long_crossings(self.work, other, geometry, min_length)
@@ -227,8 +232,7 @@ class _Direction:
         fillers = [d for d, alone in zip(strokes, isolated, strict=True)
                    if not alone and _is_filler(d, other, apart, geometry)]
         out = np.zeros_like(self.work)
-        solid = anchors if self.horizontal or anchors is None else np.ascontiguousarray(anchors.T)
-        found = _solid_runs(solid)
+        found = list(anchors)
         for chain in _chains(dashes, fillers, other, geometry):
             if _is_rule(chain, other, clear, geometry, min_length):
                 # One pixel wide at the chain's centre line: the dashes' boxes are ragged and would
@@ -249,15 +253,7 @@ class _Direction:
         return out if self.horizontal else np.ascontiguousarray(out.T)
 
 
-def _solid_runs(mask: GrayImage | None) -> list[tuple[int, int, int]]:
-    """(pos, start, end) of the runs of ``mask`` along its rows."""
-    if mask is None:
-        return []
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return [(int(y + h // 2), int(x), int(x + w)) for x, y, w, h, _ in stats[1:]]
-
-
-def _continued(rule: tuple[int, int, int], strokes: list[_Dash], crossing: GrayImage,
+def _continued(rule: Run, strokes: list[_Dash], crossing: GrayImage,
                geometry: DashGeometry, long_rule: int) -> tuple[int, int]:
     """How far a rule runs on past its found ends, one cell span at a time.
 
@@ -305,11 +301,7 @@ def _drawn_span(drawn: npt.NDArray[np.bool_], start: int, end: int, longest_gap:
     span = drawn[start:end]
     if span.size == 0 or span.mean() < _MIN_SPAN_COVERAGE:
         return False
-    longest = run = 0
-    for hit in span.tolist():
-        run = 0 if hit else run + 1
-        longest = max(longest, run)
-    return longest <= longest_gap
+    return _longest_gap(span) <= longest_gap
 
 
 def _without_long_crossings(work: GrayImage, crossing: GrayImage, geometry: DashGeometry,
@@ -394,12 +386,20 @@ def _isolated(dash: _Dash, clear: GrayImage, geometry: DashGeometry,
 
 def _flank_ink(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> tuple[float, float] | None:
     """Share of inked pixels in the strips of paper just above and below the dash (None at the edge)."""
+    strips = _flanks(dash, clear, geometry)
+    if strips is None:
+        return None
+    return float((strips[0] > 0).mean()), float((strips[1] > 0).mean())
+
+
+def _flanks(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> tuple[GrayImage, GrayImage] | None:
+    """The strips of ``clear`` just above and below the dash, along its length (None at the edge)."""
     half = dash.width // 2 + geometry.clearance
     above = clear[max(0, dash.pos - half - geometry.flank):max(0, dash.pos - half), dash.start:dash.end]
     below = clear[dash.pos + half + 1:dash.pos + half + 1 + geometry.flank, dash.start:dash.end]
     if above.size == 0 or below.size == 0:
         return None
-    return float((above > 0).mean()), float((below > 0).mean())
+    return above, below
 
 
 def _is_filler(dash: _Dash, crossing: GrayImage, apart: GrayImage, geometry: DashGeometry) -> bool:
@@ -464,8 +464,13 @@ def _open_gap(last: _Dash, dash: _Dash, crossing: GrayImage, geometry: DashGeome
         return 0
     pos = (last.pos + dash.pos) // 2
     band = crossing[max(0, pos - geometry.tolerance):pos + geometry.tolerance + 1, last.end:dash.start]
+    return _longest_gap(np.asarray(band.any(axis=0)))
+
+
+def _longest_gap(hits: npt.NDArray[np.bool_]) -> int:
+    """Length of the longest run of False in ``hits``."""
     longest = run = 0
-    for hit in np.asarray(band.any(axis=0)).tolist():
+    for hit in hits.tolist():
         run = 0 if hit else run + 1
         longest = max(longest, run)
     return longest

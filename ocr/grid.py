@@ -138,8 +138,10 @@ def page_lines(gray: GrayImage, dpi: int) -> PageLines:
     length = line_length_threshold(gray.shape, dpi)
     gap = max(4, round(dpi * 0.04))
     rule_h, rule_v = _rule_lines(rules, length, gap, dpi)
-    pitch = _row_pitch(_segments(rule_h, True), _tolerance(dpi), dpi)
-    dashed_h, dashed_v = dashed_rules(rules, rule_h, rule_v, dpi, length, row_pitch=pitch)
+    solid_h, solid_v = _segments(rule_h, True), _segments(rule_v, False)
+    pitch = _row_pitch(solid_h, _tolerance(dpi), dpi)
+    solid = ([(s.pos, s.start, s.end) for s in solid_h], [(s.pos, s.start, s.end) for s in solid_v])
+    dashed_h, dashed_v = dashed_rules(rules, rule_h, rule_v, dpi, length, row_pitch=pitch, solid=solid)
     return PageLines(
         ink=ink,
         horizontal=_extract_lines(ink, length, gap, horizontal=True),
