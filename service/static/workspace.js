@@ -370,6 +370,7 @@ function startEdit() {
 function cancelEdit() {
   if (!state.editing) return;
   state.editing = false;
+  $("cell-input").blur();
   renderEditor();
 }
 
@@ -384,8 +385,12 @@ async function mutate(path, options, success) {
 
 async function save() {
   if (!state.editing || state.cellId === null) return;
-  const text = $("cell-input").value;
+  const input = $("cell-input");
+  const text = input.value;
   state.editing = false;
+  // Hand the keyboard back to the page now: a focused input that is disabled later keeps the
+  // keys (Chromium moves focus off it only at its next rendering step), so A would be swallowed.
+  input.blur();
   await mutate(`${base}/cells/${state.cellId}`, { method: "PATCH", json: { text } }, "已保存，记录与问题已重新计算。");
 }
 
@@ -409,7 +414,8 @@ function onKey(event) {
     else if (event.key === "Escape") { event.preventDefault(); cancelEdit(); }
     return;
   }
-  if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
+  const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
+  if (typing && !event.target.disabled) return;
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const actions = {
     j: () => step(1), n: () => step(1), k: () => step(-1), p: () => step(-1),

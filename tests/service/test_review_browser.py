@@ -176,6 +176,8 @@ def test_review_workflow_in_chromium(server: Server, browser: Any, tmp_path: Pat
     page.keyboard.press("Enter")
     page.fill("#cell-input", RIGHT)
     page.keyboard.press("Enter")
+    # Saving hands the keyboard back at once, so the next shortcut is not typed into the editor.
+    assert page.evaluate("document.activeElement.id") != "cell-input"
     expect(page.locator("#findings li.finding")).to_have_count(0, timeout=TIMEOUT_MS)
 
     # Approve the table (A) and the document (Shift+A).
