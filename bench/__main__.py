@@ -103,6 +103,35 @@ def _recognisers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _speed(args: argparse.Namespace) -> int:
+    import multiprocessing
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    from bench.speed import make_scan, run
+
+    first, last = (int(n) for n in args.pages.split("-"))
+    with tempfile.TemporaryDirectory() as tmp:
+        # The scan is made in a fresh process: a child's peak RSS counts its parent's at the fork,
+        # so this process must stay small while it times the others.
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            made = pool.submit(make_scan, Path(args.report), first, last, args.dpi, Path(tmp) / "scan.pdf")
+            scan = made.result()
+        report = run(scan, last - first + 1, args.dpi, args.workers, args.rounds)
+    print(report.format(args.workers, args.dpi))
+    return 0
+
+
+def _add_speed(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    speed = sub.add_parser("speed", help="fiscalocr extract on a scan, as a ratio to pdftoppm in one run")
+    speed.add_argument("report", help="a digital report; a page range of it is scanned first")
+    speed.add_argument("--pages", default="5-12", help="first-last page of the report (default 5-12)")
+    speed.add_argument("--dpi", type=int, default=300)
+    speed.add_argument("--workers", type=int, default=2)
+    speed.add_argument("--rounds", type=int, default=3, help="turns of pdftoppm then extract (medians)")
+    speed.set_defaults(handler=_speed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -151,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--model", action="append", default=[], help="another PP-OCR recognition ONNX file")
     rec.set_defaults(handler=_recognisers)
 
+    _add_speed(sub)
     merge = sub.add_parser("report", help="merge run --json reports into one table")
     merge.add_argument("reports", nargs="+")
     merge.add_argument("--json", default=None)

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from ocr.components import PackedLines, banded_stats, lines_at_least
 from ocr.engines.base import GrayImage
 from ocr.preprocess import as_gray
 
@@ -82,55 +83,87 @@ class DashGeometry:
                        continue_gap=round(_CONTINUE_PER_ROW * row_pitch))
 
 
-def dashed_rules(mask: GrayImage, rule_h: GrayImage, rule_v: GrayImage, dpi: int, min_length: int, *,
-                 row_pitch: int | None = None,
-                 solid: tuple[Sequence[Run], Sequence[Run]] = ((), ())) -> tuple[GrayImage, GrayImage]:
-    """Horizontal and vertical rules rebuilt from dashes, beside the long rules already found.
+class PageRules:
+    """One page's rule mask, and what is judged on it against a set of crossing rules.
 
-    Each direction's dashes are judged beside the other direction's rules, dashed ones
-    included, so the horizontals are judged once more after the verticals they cross; the
-    candidate strokes of each direction are found only once. ``solid`` are the runs of ``rule_h``
-    and ``rule_v`` as (pos, start, end), continued like the rules rebuilt here.
+    Line finding asks about the same crossings more than once per page (the long lines before
+    and after glyph stems are dropped, and before and after dashed rules are added, are usually
+    the same), and the judgement (which strokes stand in text, which are isolated, which chain
+    into rules) is the bulk of the work; so each direction keeps its judgements for the page.
     """
-    geometry = DashGeometry.for_dpi(dpi).within_rows(row_pitch)
-    across = _Direction(mask, geometry, horizontal=True)
-    down = _Direction(mask, geometry, horizontal=False)
-    solid_h, solid_v = solid
-    first_h = across.rules(rule_v, min_length, anchors=solid_h)
-    dashed_v = down.rules(as_gray(cv2.bitwise_or(rule_h, first_h)), min_length, anchors=solid_v)
-    dashed_h = across.rules(as_gray(cv2.bitwise_or(rule_v, dashed_v)), min_length, anchors=solid_h)
-    return dashed_h, dashed_v
+
+    def __init__(self, mask: GrayImage, dpi: int, min_length: int) -> None:
+        self.dpi = dpi
+        self.min_length = min_length
+        self.geometry = DashGeometry.for_dpi(dpi)
+        self._frames = {True: mask, False: np.ascontiguousarray(mask.T)}
+        # The last judgement per direction only: repeats come in turn, and each one is page-sized.
+        self._clear: dict[bool, tuple[GrayImage, InkColumns]] = {}
+
+    def frame(self, horizontal: bool) -> GrayImage:
+        """The mask turned so that ``horizontal``'s lines run along its rows."""
+        return self._frames[horizontal]
+
+    def clear(self, other: GrayImage, *, horizontal: bool) -> InkColumns:
+        """The frame without the long rules of ``other`` (the crossings, in the same frame)."""
+        last = self._clear.get(horizontal)
+        if last is not None and _same(last[0], other):
+            return last[1]
+        clear = InkColumns(_without_long_crossings(self.frame(horizontal), other, self.geometry,
+                                                   self.min_length))
+        self._clear[horizontal] = (other, clear)
+        return clear
+
+    def drop_glyph_stems(self, pieces: GrayImage, crossing: GrayImage, *, horizontal: bool) -> GrayImage:
+        """``pieces`` without the runs shorter than a rule that have a character's strokes on both sides.
+
+        Line finding bridges short collinear runs into rules. A glyph stem (the 禾 of 科) standing
+        just past the end of a rule, in a cell the rule does not divide, would be bridged onto it
+        and split the merged cell. Unlike the pieces of a broken rule, it has ink right beside it.
+        Returns ``pieces`` itself when nothing is dropped, so callers can skip rebuilding lines.
+        """
+        geometry = self.geometry
+        work = pieces if horizontal else np.ascontiguousarray(pieces.T)
+        other = crossing if horizontal else np.ascontiguousarray(crossing.T)
+        clear = self.clear(other, horizontal=horizontal)
+        runs = PackedLines(work, along_rows=True)  # runs along the rows: few rows hold any
+        labels, stats = runs.components()
+        drop = np.zeros(len(stats), dtype=bool)
+        for index in range(1, len(stats)):
+            x, y, w, h, _area = stats[index]
+            if w >= self.min_length or h > geometry.thickest:
+                continue
+            stem = _Dash(pos=int(y + h // 2), start=int(x), end=int(x + w), width=int(h))
+            drop[index] = _flanked(stem, clear, geometry) or _in_text_line(stem, clear, other, geometry)
+        if not drop.any():
+            return pieces
+        kept = runs.unpack(as_gray(np.where(drop[labels], 0, runs.packed).astype(np.uint8)))
+        return kept if horizontal else np.ascontiguousarray(kept.T)
+
+    def dashed_rules(self, rule_h: GrayImage, rule_v: GrayImage, *, row_pitch: int | None = None,
+                     solid: tuple[Sequence[Run], Sequence[Run]] = ((), ())) -> tuple[GrayImage, GrayImage]:
+        """Horizontal and vertical rules rebuilt from dashes, beside the long rules already found.
+
+        Each direction's dashes are judged beside the other direction's rules, dashed ones
+        included, so the horizontals are judged once more after the verticals they cross; the
+        candidate strokes of each direction are found only once. ``solid`` are the runs of
+        ``rule_h`` and ``rule_v`` as (pos, start, end), continued like the rules rebuilt here.
+        """
+        geometry = self.geometry.within_rows(row_pitch)
+        across = _Direction(self, geometry, horizontal=True)
+        down = _Direction(self, geometry, horizontal=False)
+        solid_h, solid_v = solid
+        first_h = across.rules(rule_v, anchors=solid_h)
+        dashed_v = down.rules(as_gray(cv2.bitwise_or(rule_h, first_h)), anchors=solid_v)
+        dashed_h = across.rules(as_gray(cv2.bitwise_or(rule_v, dashed_v)), anchors=solid_h)
+        return dashed_h, dashed_v
 
 
-def drop_glyph_stems(pieces: GrayImage, mask: GrayImage, crossing: GrayImage, dpi: int,
-                     min_length: int, *, horizontal: bool) -> GrayImage:
-    """``pieces`` without the runs shorter than a rule that have a character's strokes on both sides.
-
-    Line finding bridges short collinear runs into rules. A glyph stem (the 禾 of 科) standing
-    just past the end of a rule, in a cell the rule does not divide, would be bridged onto it
-    and split the merged cell. Unlike the pieces of a broken rule, it has ink right beside it.
-    Returns ``pieces`` itself when nothing is dropped, so callers can skip rebuilding lines.
-    """
-    geometry = DashGeometry.for_dpi(dpi)
-    work = pieces if horizontal else np.ascontiguousarray(pieces.T)
-    ink = mask if horizontal else np.ascontiguousarray(mask.T)
-    other = crossing if horizontal else np.ascontiguousarray(crossing.T)
-    clear = _without_long_crossings(ink, other, geometry, min_length)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(work, connectivity=8)
-    drop = np.zeros(count, dtype=bool)
-    for index in range(1, count):
-        x, y, w, h, _area = stats[index]
-        if w >= min_length or h > geometry.thickest:
-            continue
-        stem = _Dash(pos=int(y + h // 2), start=int(x), end=int(x + w), width=int(h))
-        drop[index] = _flanked(stem, clear, geometry) or _in_text_line(stem, clear, other, geometry)
-    if not drop.any():
-        return pieces
-    kept = as_gray(np.where(drop[labels], 0, work).astype(np.uint8))
-    return kept if horizontal else np.ascontiguousarray(kept.T)
+def _same(a: GrayImage, b: GrayImage) -> bool:
+    return a is b or (a.shape == b.shape and bool(np.array_equal(a, b)))
 
 
-def _in_text_line(stem: _Dash, clear: GrayImage, crossing: GrayImage, geometry: DashGeometry) -> bool:
+def _in_text_line(stem: _Dash, clear: InkColumns, crossing: GrayImage, geometry: DashGeometry) -> bool:
     """A stroke standing clear of anything along it, with a glyph of its own height beside it.
 
     Characters of one text line share their height: the "1" opening "1,503.52" has paper on its
@@ -146,8 +179,8 @@ def _in_text_line(stem: _Dash, clear: GrayImage, crossing: GrayImage, geometry: 
         near = stem.pos + side * half
         lo, hi = (near - length, near) if side < 0 else (near + 1, near + 1 + length)
         left = max(0, stem.start - length // 2)  # wider than the stem: a taller glyph shows as taller
-        strip = clear[max(0, lo):max(0, hi), left:stem.end + length // 2]
-        if strip.size and _same_extent(strip, stem.start - left, length):
+        counts, rows = clear.band(max(0, lo), max(0, hi), left, stem.end + length // 2)
+        if rows and counts.size and _same_extent(counts, rows, stem.start - left, length):
             return True
     return False
 
@@ -161,34 +194,38 @@ def _reaches_crossing(stem: _Dash, crossing: GrayImage, geometry: DashGeometry) 
     return bool(before.any() or after.any())
 
 
-def _same_extent(strip: GrayImage, offset: int, length: int) -> bool:
-    """The strip's ink starts where the stem starts and runs to its end (within an eighth of its
-    length), or a little past it: punctuation (the comma of 1,503) descends below the line."""
-    along = np.flatnonzero((strip > 0).any(axis=0))
-    if along.size == 0 or (strip > 0).mean() < 0.05:
+def _same_extent(counts: npt.NDArray[np.int64], rows: int, offset: int, length: int) -> bool:
+    """The strip's ink (``counts`` per column of ``rows`` rows) starts where the stem starts and runs
+    to its end (within an eighth of its length), or a little past it: punctuation (the comma of
+    1,503) descends below the line."""
+    along = np.flatnonzero(counts)
+    if along.size == 0 or int(counts.sum()) / (rows * counts.size) < 0.05:
         return False
     slack = max(2, length // 8)
     past_end = int(along[-1]) + 1 - (offset + length)
     return abs(int(along[0]) - offset) <= slack and -slack <= past_end <= max(slack, length // 3)
 
 
-def _clear_beside(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
+def _clear_beside(dash: _Dash, clear: InkColumns, geometry: DashGeometry) -> bool:
     """Paper on both sides of the dash, wherever ink does not run through it from side to side.
 
     A crossing rule runs through a rule's line, so it inks both flanks at the same place; the
     strokes of a character joined onto a stem from one side ink one flank only.
     """
-    strips = _flanks(dash, clear, geometry)
-    if strips is None:
+    flanks = _flanks(dash, clear, geometry)
+    if flanks is None:
         return False
-    above, below = strips[0] > 0, strips[1] > 0
-    alone = ~(above.any(axis=0) & below.any(axis=0))
-    if not alone.any():
+    (above, above_rows), (below, below_rows) = flanks
+    alone = (above == 0) | (below == 0)
+    columns = int(np.count_nonzero(alone))
+    if not columns:
         return True
-    return max(float(above[:, alone].mean()), float(below[:, alone].mean())) <= _MAX_FLANK_INK
+    above_share = int(above[alone].sum()) / (above_rows * columns)
+    below_share = int(below[alone].sum()) / (below_rows * columns)
+    return max(above_share, below_share) <= _MAX_FLANK_INK
 
 
-def _flanked(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> bool:
+def _flanked(dash: _Dash, clear: InkColumns, geometry: DashGeometry) -> bool:
     """Ink on both sides of the dash, well over what specks leave beside a rule."""
     ink = _flank_ink(dash, clear, geometry)
     return ink is not None and min(ink) > _GLYPH_FLANK_INK
@@ -203,54 +240,80 @@ def dashed_lines(mask: GrayImage, crossing: GrayImage, dpi: int, min_length: int
     ``row_pitch`` (the table's row height, if known) caps the gaps: a merged cell leaves a
     gap of a whole row in a rule, which must not be bridged, whatever the resolution says.
     """
-    geometry = DashGeometry.for_dpi(dpi).within_rows(row_pitch)
-    return _Direction(mask, geometry, horizontal=horizontal).rules(crossing, min_length)
+    page = PageRules(mask, dpi, min_length)
+    return _Direction(page, page.geometry.within_rows(row_pitch), horizontal=horizontal).rules(crossing)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One direction's strokes judged against one set of crossing rules."""
+
+    chains: list[Run]  # rules rebuilt from chains of isolated dashes
+    steps: list[_Dash]  # strokes with paper beside them, what a found rule is continued through
 
 
 class _Direction:
     """One direction's candidate strokes, in a frame where that direction runs along the rows."""
 
-    def __init__(self, mask: GrayImage, geometry: DashGeometry, *, horizontal: bool) -> None:
+    def __init__(self, page: PageRules, geometry: DashGeometry, *, horizontal: bool) -> None:
+        self.page = page
         self.horizontal = horizontal
         self.geometry = geometry
-        self.work = mask if horizontal else np.ascontiguousarray(mask.T)
+        self.work = page.frame(horizontal)
         self.candidates = _dashes(self.work, geometry)
+        self._judged: tuple[GrayImage, _Judged] | None = None  # the last one (see PageRules)
 
-    def rules(self, crossing: GrayImage, min_length: int, *, anchors: Sequence[Run] = ()) -> GrayImage:
+    def rules(self, crossing: GrayImage, *, anchors: Sequence[Run] = ()) -> GrayImage:
         """Rules rebuilt from chains of isolated dashes, each one continued along its own line
         through the strokes there (see ``_continued``); ``anchors`` are this direction's solid
         rules as (pos, start, end), continued the same way."""
-        geometry = self.geometry
         other = crossing if self.horizontal else np.ascontiguousarray(crossing.T)
-        clear = _without_long_crossings(self.work, other, geometry, min_length)
-        around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
-        apart = as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(cv2.dilate(other, around))))
+        judged = self._judge(other)
+        out = np.zeros_like(self.work)
+        for pos, start, end in judged.chains:
+            out[pos, start:end] = 255
+        # Text runs along the horizontal: glyph strokes join into horizontal runs as long as a
+        # short rule, never into vertical ones; so only a horizontal run must prove itself.
+        long_rule = 2 * self.page.min_length if self.horizontal else 0
+        for pos, start, end in [*anchors, *judged.chains]:
+            low, high = _continued((pos, start, end), judged.steps, other, self.geometry, long_rule)
+            out[pos, low:start] = 255
+            out[pos, end:high] = 255
+        return out if self.horizontal else np.ascontiguousarray(out.T)
+
+    def _judge(self, other: GrayImage) -> _Judged:
+        if self._judged is not None and _same(self._judged[0], other):
+            return self._judged[1]
+        geometry = self.geometry
+        clear = self.page.clear(other, horizontal=self.horizontal)
         # a stroke standing in a line of text is a character, neither a dash nor a filler
         strokes = [d for d in self.candidates if not _in_text_line(d, clear, other, geometry)]
         isolated = [_isolated(d, clear, geometry) for d in strokes]
         dashes = [d for d, alone in zip(strokes, isolated, strict=True) if alone]
-        fillers = [d for d, alone in zip(strokes, isolated, strict=True)
-                   if not alone and _is_filler(d, other, apart, geometry)]
-        out = np.zeros_like(self.work)
-        found = list(anchors)
+        fillers = self._fillers([d for d, alone in zip(strokes, isolated, strict=True) if not alone], other)
+        chains = []
         for chain in _chains(dashes, fillers, other, geometry):
-            if _is_rule(chain, other, clear, geometry, min_length):
+            if _is_rule(chain, other, clear, geometry, self.page.min_length):
                 # One pixel wide at the chain's centre line: the dashes' boxes are ragged and would
                 # make the table's rules look thicker than they are; solid parts keep their own width.
                 pos = round(float(np.median([d.pos for d in chain])))
-                out[pos, chain[0].start:chain[-1].end] = 255
-                found.append((pos, chain[0].start, chain[-1].end))
+                chains.append((pos, chain[0].start, chain[-1].end))
         # A piece of rule has paper on both sides, not counting the pieces of crossing rules (a
         # broken one is missing from ``other``); see ``_clear_beside``.
         steps = [d for d in strokes if _clear_beside(d, clear, geometry)]
-        # Text runs along the horizontal: glyph strokes join into horizontal runs as long as a
-        # short rule, never into vertical ones; so only a horizontal run must prove itself.
-        long_rule = 2 * min_length if self.horizontal else 0
-        for pos, start, end in found:
-            low, high = _continued((pos, start, end), steps, other, geometry, long_rule)
-            out[pos, low:start] = 255
-            out[pos, end:high] = 255
-        return out if self.horizontal else np.ascontiguousarray(out.T)
+        judged = _Judged(chains=chains, steps=steps)
+        self._judged = (other, judged)
+        return judged
+
+    def _fillers(self, crowded: list[_Dash], other: GrayImage) -> list[_Dash]:
+        """The strokes among ``crowded`` that are fillers (see ``_touches_crossing``)."""
+        geometry = self.geometry
+        touching = [d for d in crowded if _touches_crossing(d, other, geometry)]
+        if not touching:
+            return []
+        around = np.ones((geometry.thickest, geometry.thickest), np.uint8)
+        apart = InkColumns(as_gray(cv2.bitwise_and(self.work, cv2.bitwise_not(cv2.dilate(other, around)))))
+        return [d for d in touching if _isolated(d, apart, geometry)]
 
 
 def _continued(rule: Run, strokes: list[_Dash], crossing: GrayImage,
@@ -318,13 +381,10 @@ def _without_long_crossings(work: GrayImage, crossing: GrayImage, geometry: Dash
 
 def _long_runs(crossing: GrayImage, min_extent: int) -> GrayImage:
     """The crossing lines (running down the rows of ``crossing``) at least ``min_extent`` long."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(crossing, connectivity=8)
-    keep = np.zeros(count, dtype=bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_HEIGHT] >= min_extent
-    return as_gray(np.where(keep[labels], 255, 0).astype(np.uint8))
+    return lines_at_least(crossing, min_extent)
 
 
-def _is_rule(chain: list[_Dash], crossing: GrayImage, clear: GrayImage, geometry: DashGeometry,
+def _is_rule(chain: list[_Dash], crossing: GrayImage, clear: InkColumns, geometry: DashGeometry,
              min_length: int) -> bool:
     """A long chain of dashes, or a shorter one closing a cell between two crossing rules.
 
@@ -372,38 +432,55 @@ def _dashes(work: GrayImage, geometry: DashGeometry) -> list[_Dash]:
     """Thin horizontal runs at least ``shortest`` long (the image is transposed for verticals)."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (geometry.shortest, 1))
     runs = cv2.morphologyEx(work, cv2.MORPH_OPEN, kernel)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    stats = banded_stats(as_gray(runs))
     return [_Dash(pos=int(y + h // 2), start=int(x), end=int(x + w), width=int(h))
             for x, y, w, h, _ in stats[1:] if h <= geometry.thickest]
 
 
-def _isolated(dash: _Dash, clear: GrayImage, geometry: DashGeometry,
+def _isolated(dash: _Dash, clear: InkColumns, geometry: DashGeometry,
               max_ink: float = _MAX_FLANK_INK) -> bool:
     """Paper on both sides: a rule dash has none of a character's neighbouring strokes."""
     ink = _flank_ink(dash, clear, geometry)
     return ink is not None and max(ink) <= max_ink
 
 
-def _flank_ink(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> tuple[float, float] | None:
+def _flank_ink(dash: _Dash, clear: InkColumns, geometry: DashGeometry) -> tuple[float, float] | None:
     """Share of inked pixels in the strips of paper just above and below the dash (None at the edge)."""
-    strips = _flanks(dash, clear, geometry)
-    if strips is None:
+    flanks = _flanks(dash, clear, geometry)
+    if flanks is None:
         return None
-    return float((strips[0] > 0).mean()), float((strips[1] > 0).mean())
+    (above, above_rows), (below, below_rows) = flanks
+    return int(above.sum()) / (above_rows * above.size), int(below.sum()) / (below_rows * below.size)
 
 
-def _flanks(dash: _Dash, clear: GrayImage, geometry: DashGeometry) -> tuple[GrayImage, GrayImage] | None:
+Band = tuple[npt.NDArray[np.int64], int]  # ink per column of a band of rows, and its number of rows
+
+
+def _flanks(dash: _Dash, clear: InkColumns, geometry: DashGeometry) -> tuple[Band, Band] | None:
     """The strips of ``clear`` just above and below the dash, along its length (None at the edge)."""
     half = dash.width // 2 + geometry.clearance
-    above = clear[max(0, dash.pos - half - geometry.flank):max(0, dash.pos - half), dash.start:dash.end]
-    below = clear[dash.pos + half + 1:dash.pos + half + 1 + geometry.flank, dash.start:dash.end]
-    if above.size == 0 or below.size == 0:
+    top = dash.pos - half - geometry.flank
+    above = clear.band(max(0, top), max(0, dash.pos - half), dash.start, dash.end)
+    below = clear.band(dash.pos + half + 1, dash.pos + half + 1 + geometry.flank, dash.start, dash.end)
+    if not (above[1] and above[0].size and below[1] and below[0].size):
         return None
     return above, below
 
 
-def _is_filler(dash: _Dash, crossing: GrayImage, apart: GrayImage, geometry: DashGeometry) -> bool:
-    """A short dash that runs into a crossing rule, alone once that rule is set aside.
+class InkColumns:
+    """A mask read a band of rows at a time, as ink counts per column (what the flank tests use)."""
+
+    def __init__(self, mask: GrayImage) -> None:
+        self.mask = mask
+
+    def band(self, top: int, bottom: int, left: int, right: int) -> Band:
+        """Ink per column of rows ``top:bottom`` and columns ``left:right`` (clipped like a slice)."""
+        strip = self.mask[top:bottom, left:right]
+        return np.count_nonzero(strip, axis=0), strip.shape[0]
+
+
+def _touches_crossing(dash: _Dash, crossing: GrayImage, geometry: DashGeometry) -> bool:
+    """A short dash that runs into a crossing rule: a filler if it is alone once that rule is set aside.
 
     A broken rule often keeps ink just where it meets a crossing one; that dash has the
     crossing's ink beside it, so it fails the isolation test, yet it belongs to the rule.
@@ -414,7 +491,7 @@ def _is_filler(dash: _Dash, crossing: GrayImage, apart: GrayImage, geometry: Das
         return False
     reach = dash.width // 2 + geometry.clearance + geometry.flank
     band = crossing[max(0, dash.pos - reach):dash.pos + reach + 1, dash.start:dash.end]
-    return bool(band.any()) and _isolated(dash, apart, geometry)
+    return bool(band.any())
 
 
 def _chains(dashes: list[_Dash], fillers: list[_Dash], crossing: GrayImage,

@@ -21,7 +21,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from ocr.dashes import dashed_rules, drop_glyph_stems
+from ocr.components import line_stats
+from ocr.dashes import PageRules
 from ocr.engines.base import GrayImage
 from ocr.preprocess import as_gray, ink_mask, rule_mask
 
@@ -118,42 +119,57 @@ def _extract_lines(mask: GrayImage, length: int, gap: int, horizontal: bool) -> 
     return _join_pieces(_line_pieces(mask, length, horizontal), length, gap, horizontal)
 
 
-def _rule_lines(rules: GrayImage, length: int, gap: int, dpi: int) -> tuple[GrayImage, GrayImage]:
+def _rule_lines(page: PageRules, gap: int) -> tuple[GrayImage, GrayImage]:
     """Horizontal and vertical rules of the rule mask, without glyph stems bridged onto their ends."""
+    rules, length = page.frame(True), page.min_length
     h_pieces = _line_pieces(rules, length, horizontal=True)
     v_pieces = _line_pieces(rules, length, horizontal=False)
     first_h = _join_pieces(h_pieces, length, gap, horizontal=True)
     first_v = _join_pieces(v_pieces, length, gap, horizontal=False)
-    h_kept = drop_glyph_stems(h_pieces, rules, first_v, dpi, length, horizontal=True)
-    v_kept = drop_glyph_stems(v_pieces, rules, first_h, dpi, length, horizontal=False)
-    # Joining is a page of morphology: only again where a stem was actually dropped.
-    rule_h = first_h if h_kept is h_pieces else _join_pieces(h_kept, length, gap, horizontal=True)
-    rule_v = first_v if v_kept is v_pieces else _join_pieces(v_kept, length, gap, horizontal=False)
+    rule_h = _without_stems(page, h_pieces, first_h, first_v, gap, horizontal=True)
+    del h_pieces  # page-sized, and no longer needed: a page reader's peak memory is set here
+    rule_v = _without_stems(page, v_pieces, first_v, first_h, gap, horizontal=False)
     return rule_h, rule_v
 
 
+def _without_stems(page: PageRules, pieces: GrayImage, joined: GrayImage, crossing: GrayImage, gap: int, *,
+                   horizontal: bool) -> GrayImage:
+    """``joined`` (the lines of ``pieces``) again without the glyph stems among the pieces, if any."""
+    kept = page.drop_glyph_stems(pieces, crossing, horizontal=horizontal)
+    # Joining is a page of morphology: only again where a stem was actually dropped.
+    return joined if kept is pieces else _join_pieces(kept, page.min_length, gap, horizontal=horizontal)
+
+
 def page_lines(gray: GrayImage, dpi: int) -> PageLines:
-    ink = ink_mask(gray)
-    rules = rule_mask(gray)
     length = line_length_threshold(gray.shape, dpi)
     gap = max(4, round(dpi * 0.04))
-    rule_h, rule_v = _rule_lines(rules, length, gap, dpi)
-    solid_h, solid_v = _segments(rule_h, True), _segments(rule_v, False)
-    pitch = _row_pitch(solid_h, _tolerance(dpi), dpi)
-    solid = ([(s.pos, s.start, s.end) for s in solid_h], [(s.pos, s.start, s.end) for s in solid_v])
-    dashed_h, dashed_v = dashed_rules(rules, rule_h, rule_v, dpi, length, row_pitch=pitch, solid=solid)
+    # The rules first, in a call of their own: its page-sized working masks are gone before the
+    # ink's are made (the peak memory of a page reader is set here).
+    rule_horizontal, rule_vertical = _page_rules(gray, dpi, length, gap)
+    ink = ink_mask(gray)
     return PageLines(
         ink=ink,
         horizontal=_extract_lines(ink, length, gap, horizontal=True),
         vertical=_extract_lines(ink, length, gap, horizontal=False),
         min_line=length,
-        rule_horizontal=as_gray(cv2.bitwise_or(rule_h, dashed_h)),
-        rule_vertical=as_gray(cv2.bitwise_or(rule_v, dashed_v)),
+        rule_horizontal=rule_horizontal,
+        rule_vertical=rule_vertical,
     )
 
 
+def _page_rules(gray: GrayImage, dpi: int, length: int, gap: int) -> tuple[GrayImage, GrayImage]:
+    """The page's horizontal and vertical rules: solid ones, then those rebuilt from dashes."""
+    page = PageRules(rule_mask(gray), dpi, length)
+    rule_h, rule_v = _rule_lines(page, gap)
+    solid_h, solid_v = _segments(rule_h, True), _segments(rule_v, False)
+    pitch = _row_pitch(solid_h, _tolerance(dpi), dpi)
+    solid = ([(s.pos, s.start, s.end) for s in solid_h], [(s.pos, s.start, s.end) for s in solid_v])
+    dashed_h, dashed_v = page.dashed_rules(rule_h, rule_v, row_pitch=pitch, solid=solid)
+    return as_gray(cv2.bitwise_or(rule_h, dashed_h)), as_gray(cv2.bitwise_or(rule_v, dashed_v))
+
+
 def _segments(mask: GrayImage, horizontal: bool) -> list[Segment]:
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    stats = line_stats(mask, along_rows=horizontal)  # a mask of lines of one direction
     segments = []
     for x, y, w, h, _area in stats[1:]:
         if horizontal:
@@ -355,17 +371,17 @@ def _contradicted_edge(edges: list[_Edge], owner: npt.NDArray[np.intp]) -> int |
     """
     flat = owner.ravel()
     n_cols = owner.shape[1]
+    ends = np.array([(e.a, e.b) for e in edges], dtype=np.intp).reshape(-1, 2)
+    end_rows, end_cols = ends // n_cols, ends % n_cols
+    labels, sizes = np.unique(owner, return_counts=True)
     candidates: list[int] = []
-    for label in np.unique(owner):
+    for label in labels[sizes > 1]:  # a group of one cell holds no edge
         member = owner == label
         ys, xs = np.nonzero(member)
-        rows, cols = range(ys.min(), ys.max() + 1), range(xs.min(), xs.max() + 1)
-
-        def in_box(cell: int, rows: range = rows, cols: range = cols) -> bool:
-            return cell // n_cols in rows and cell % n_cols in cols
-
-        inside = [i for i, e in enumerate(edges) if in_box(e.a) and in_box(e.b)]
-        ragged = not bool(member[ys.min():ys.max() + 1, xs.min():xs.max() + 1].all())
+        top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+        in_box = ((end_rows >= top) & (end_rows <= bottom) & (end_cols >= left) & (end_cols <= right))
+        inside = np.flatnonzero(in_box.all(axis=1)).tolist()
+        ragged = not bool(member[top:bottom + 1, left:right + 1].all())
         lines = _contradicted_lines([edges[i] for i in inside], flat, label, ragged=ragged)
         # An L with no trace of the rule anywhere is left to grow: nothing says where it broke.
         candidates += [i for i in inside if not edges[i].boundary and edges[i].line in lines

@@ -24,6 +24,14 @@ from ocr.pipeline import (
 )
 
 
+def one_thread_per_worker() -> None:
+    """OpenCV's own thread pool off in a page worker: the workers already fill the cores, and each
+    one's morphology threads only contend with the other workers for them."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def extract_with_workers(path: Path, options: ExtractOptions, workers: int,
                          progress: ProgressCallback | None = None) -> Extraction:
     """``extract`` with up to ``workers`` processes; one worker (or one page) runs in this process."""
@@ -38,7 +46,8 @@ def extract_with_workers(path: Path, options: ExtractOptions, workers: int,
         return assemble(source, [result])
     results: list[PageResult] = []
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(numbers)), mp_context=context) as pool:
+    with ProcessPoolExecutor(min(workers, len(numbers)), mp_context=context,
+                             initializer=one_thread_per_worker) as pool:
         pending = [pool.submit(extract_page, path, number, options) for number in numbers]
         try:
             for future in as_completed(pending):

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from ocr.components import bands
 from ocr.engines.base import GrayImage, Orientation
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,12 @@ class Upright:
 
 def ink_mask(gray: GrayImage) -> GrayImage:
     """Binary mask (255 = ink) robust to uneven illumination and faint print."""
+    dark, light = _dark_and_light(gray)  # apart, so that its working masks are freed first
+    return as_gray(cv2.bitwise_or(dark, _hairlines(light)))
+
+
+def _dark_and_light(gray: GrayImage) -> tuple[GrayImage, GrayImage]:
+    """Locally dark pixels that are also darker than the page-wide ink level, and the others."""
     block = max(15, (min(gray.shape[:2]) // 60) | 1)
     mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
     # Paper grain in flat regions crosses a local threshold; real ink is also darker than the page.
@@ -55,8 +62,8 @@ def ink_mask(gray: GrayImage) -> GrayImage:
     _, global_ink = cv2.threshold(_flat_field(gray), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     loose = cv2.dilate(global_ink, np.ones((3, 3), np.uint8))
     dark = cv2.bitwise_and(mask, loose)
-    light = as_gray(cv2.bitwise_and(mask, cv2.bitwise_not(loose)))
-    return as_gray(cv2.bitwise_or(dark, _hairlines(light)))
+    light = cv2.bitwise_and(mask, cv2.bitwise_not(loose))
+    return as_gray(dark), as_gray(light)
 
 
 # The paper's tone is estimated on a page shrunk by this factor: lighting varies over centimetres.
@@ -95,15 +102,16 @@ def _hairlines(light: GrayImage) -> GrayImage:
     read "般公共预算"). A stroke is a thin run of some length; grain is a few pixels; the edge of a
     shaded area is thin but runs far longer than any character (1/20 of the page's short side).
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(light, connectivity=8)
-    if count <= 1:
-        return light
     longest = min(light.shape[:2]) // 20
-    w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
-    thin = area <= 3 * (w + h)
-    keep = (area >= _HAIRLINE_MIN_PIXELS) & thin & (np.maximum(w, h) <= longest)
-    keep[0] = False
-    return as_gray(np.where(keep[labels], 255, 0).astype(np.uint8))
+    out = np.zeros_like(light)
+    for top, bottom in bands(light):  # a band of labels at a time, not a page of them
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(light[top:bottom], connectivity=8)
+        w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+        thin = area <= 3 * (w + h)
+        keep = (area >= _HAIRLINE_MIN_PIXELS) & thin & (np.maximum(w, h) <= longest)
+        keep[0] = False
+        out[top:bottom] = np.where(keep[labels], np.uint8(255), np.uint8(0))
+    return out
 
 
 def rule_mask(gray: GrayImage) -> GrayImage:

@@ -352,8 +352,11 @@ def _on_worker_init(**_: Any) -> None:
 
 @_on(signals.worker_process_init)
 def _on_worker_process_init(**_: Any) -> None:
+    from ocr.parallel import one_thread_per_worker
+
     # A forked child must not share the parent's pooled database connections.
     worker_context().engine.dispose(close=False)
+    one_thread_per_worker()  # the pool's processes fill the cores
 
 
 @_on(signals.worker_ready)

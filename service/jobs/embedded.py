@@ -32,6 +32,7 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 
 from models import JobState
+from ocr.parallel import one_thread_per_worker
 from service import webhooks
 from service.jobs import stages
 from service.jobs.context import JobContext
@@ -223,6 +224,7 @@ def _init_worker(settings: Settings) -> None:
     live on as orphans holding memory (and, on restart, a second set would start).
     """
     _die_with_parent()
+    one_thread_per_worker()
     _PageWorker.context = JobContext.from_settings(settings)
 
 
