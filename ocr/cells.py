@@ -27,6 +27,7 @@ from ocr.grid import GridCell, PageLines, TableGrid
 from ocr.lexicon import Lexicon, correct_cell
 from ocr.preprocess import as_gray
 from ocr.textnorm import carry_scores, join_lines, normalise, numeric_reading, strip_noise
+from ocr.textrows import CellText, InkRun, split_rows
 
 log = logging.getLogger(__name__)
 
@@ -315,36 +316,143 @@ class CellLines:
     crops: tuple[CellCrop, ...]
 
 
-def cut_cell_lines(gray: GrayImage, table: TableGrid, lines: PageLines, dpi: int) -> list[CellLines]:
-    """Every grid cell of ``table`` as the line crops a recogniser reads: rules and specks removed."""
+@dataclass(frozen=True)
+class _CleanCell:
+    grid: GridCell
+    region: Box  # page coordinates of the crop inside the cell's rules
+    mask: GrayImage
+    rules: GrayImage
+    lines: list[Box]  # region coordinates
+
+
+def _clean_cells(table: TableGrid, lines: PageLines, dpi: int) -> tuple[list[_CleanCell], int]:
+    """Every grid cell's ink with rules, stubs and specks removed, its text lines, and the glyph height."""
     inset = max(1, table.line_width // 2)
     cleaned: list[tuple[GridCell, Box, GrayImage, GrayImage]] = []
     for cell in table.cells:
-        box = _inner_box(cell, inset, gray.shape)
+        box = _inner_box(cell, inset, lines.ink.shape)
         if box[2] - box[0] < 3 or box[3] - box[1] < 3:
             cleaned.append((cell, box, lines.ink[0:0, 0:0], lines.ink[0:0, 0:0]))
             continue
         cleaned.append((cell, box, *clean_ink(lines, box, table.line_width)))
     glyph = glyph_height([mask for _, _, mask, _ in cleaned])
-    found: list[tuple[GridCell, Box, GrayImage, GrayImage, list[Box]]] = []
+    found = []
     for cell, box, dusty, rules in cleaned:
         mask = drop_specks(drop_rule_remnants(dusty, glyph, table.line_width + 2), glyph)
-        found.append((cell, box, mask, rules, split_lines(mask, dpi)))
-    heights = [b[3] - b[1] for *_, boxes in found for b in boxes]
+        found.append(_CleanCell(cell, box, mask, rules, split_lines(mask, dpi)))
+    return found, glyph
+
+
+def _crops(gray: GrayImage, found: list[_CleanCell]) -> list[CellLines]:
+    heights = [b[3] - b[1] for cell in found for b in cell.lines]
     min_height = round(0.8 * float(np.median(heights))) if heights else 0
-    return [CellLines(cell, tuple(_make_crop(gray, mask, rules, box, line_box, min_height=min_height)
-                                  for line_box in line_boxes))
-            for cell, box, mask, rules, line_boxes in found]
+    return [CellLines(cell.grid, tuple(_make_crop(gray, cell.mask, cell.rules, cell.region, line_box,
+                                                  min_height=min_height)
+                                       for line_box in cell.lines))
+            for cell in found]
+
+
+def cut_cell_lines(gray: GrayImage, table: TableGrid, lines: PageLines, dpi: int) -> list[CellLines]:
+    """Every grid cell of ``table`` as the line crops a recogniser reads: rules and specks removed."""
+    return _crops(gray, _clean_cells(table, lines, dpi)[0])
+
+
+def cut_table(gray: GrayImage, table: TableGrid, lines: PageLines,
+              dpi: int) -> tuple[TableGrid, list[CellLines]]:
+    """``table`` with the rows its text lines show where its rules do not (``ocr.textrows``), and
+    every cell's line crops."""
+    found, glyph = _clean_cells(table, lines, dpi)
+    split = split_rows(table, [_cell_text(cell, glyph, dpi) for cell in found], glyph)
+    if split is not table:
+        log.debug("rows from text lines: %d -> %d rows", table.n_rows, split.n_rows)
+        found, _ = _clean_cells(split, lines, dpi)
+    return split, _crops(gray, found)
+
+
+# A flat bar no taller than this fraction of the glyph height (and at least 2.5 times as long) is
+# left out when the text lines decide the rows: the remnants of a faint rule lie along the gap
+# between two rows, and joined to a text line they would close the gap. A nil dash, 一 or an
+# underline is such a bar too; the rest of its line still stands, and a dash alone shows no row.
+# A stroke as thin and taller than any glyph is what is left of a column rule.
+_BAR = 0.3
+
+
+def _cell_text(cell: _CleanCell, glyph: int, dpi: int) -> CellText:
+    """The evidence ``ocr.textrows`` weighs: text lines without flat bars, ink runs with them
+    (a hyphen or a dash joins the parts of a date or an amount), both without rule slivers."""
+    if not cell.mask.any():  # blank, or a sliver of a cell too thin to crop
+        return CellText(cell.grid, ())
+    flat, tall = _rule_traces(cell.mask, glyph)
+    lines = split_lines(_cleared(cell.mask, flat | tall, glyph), dpi)
+    runs = _ink_runs(_cleared(cell.mask, tall, glyph), cell.region[0], glyph, dpi)
+    return CellText(cell.grid, tuple(_on_page(cell.region, line) for line in lines), runs)
+
+
+def _rule_traces(mask: GrayImage, glyph: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per component (label - 1) of ``mask``: flat bars, and slivers taller than any glyph."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    width, height = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    thin = max(2, _BAR * glyph)
+    return (height <= thin) & (width >= 2.5 * height), (width <= thin) & (height >= 1.2 * glyph)
+
+
+def _cleared(mask: GrayImage, drop: npt.NDArray[np.bool_], glyph: int) -> GrayImage:
+    """``mask`` without the components flagged in ``drop``, and without the dust they held on a line."""
+    if glyph <= 0 or not drop.any():
+        return mask
+    _, labels, _, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return drop_specks(_without(mask, labels, list(np.flatnonzero(drop) + 1)), glyph)
+
+
+_RUN_GAP = 0.5
+_DIGIT_WIDTH = 0.4
+
+
+def _ink_runs(mask: GrayImage, left: int, glyph: int, dpi: int) -> tuple[InkRun, ...]:
+    """Stretches of ink across the cell (page x), joined over gaps narrower than half a glyph:
+    the characters of one word or the digits of one amount stay together, an amount and the
+    label beside it (each a cell's padding from the rule between them) do not."""
+    if glyph <= 0 or not mask.any():
+        return ()
+    inked = np.flatnonzero(mask.max(axis=0) > 0)
+    breaks = np.flatnonzero(np.diff(inked) > _RUN_GAP * glyph)
+    starts = np.concatenate(([inked[0]], inked[breaks + 1]))
+    ends = np.concatenate((inked[breaks], [inked[-1]])) + 1
+    runs = []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        part = mask[:, start:end]
+        rows = np.flatnonzero(part.max(axis=1) > 0)
+        # One line of at least one digit's width: a sliver of a broken rule is narrow and tall too.
+        one_amount = end - start >= _DIGIT_WIDTH * glyph and rows[-1] - rows[0] < 1.5 * glyph
+        numeric = one_amount and _digits(part[rows[0]:rows[-1] + 1], glyph) >= 2 \
+            and classify_kind(part[rows[0]:rows[-1] + 1]) == "numeric"
+        runs.append(InkRun(left + start, left + end, numeric))
+    return tuple(runs)
+
+
+def _digits(mask: GrayImage, glyph: int) -> int:
+    """Glyph-high marks in ``mask``: one alone (目, 日 look like a digit) is not yet an amount."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return int((stats[1:, cv2.CC_STAT_HEIGHT] >= 0.5 * glyph).sum())
+
+
+def _on_page(region: Box, line: Box) -> Box:
+    return (region[0] + line[0], region[1] + line[1], region[0] + line[2], region[1] + line[3])
+
+
+def read_cut_cells(cells: list[CellLines], engine: OcrEngine, *,
+                   lexicon: Lexicon | None = None) -> list[Cell]:
+    """The cells read from their line crops in one batch; labels checked against ``lexicon``
+    (known terms, passed in by the caller) where one is given."""
+    crops = [crop for cell in cells for crop in cell.crops]
+    results = iter(engine.recognize(crops) if crops else [])
+    return [_cell_of(cell, [next(results) for _ in cell.crops], lexicon) for cell in cells]
 
 
 def read_table_cells(gray: GrayImage, table: TableGrid, lines: PageLines, engine: OcrEngine,
                      dpi: int, *, lexicon: Lexicon | None = None) -> list[Cell]:
-    """Every grid cell of ``table`` with its text, confidence and bbox; labels checked against
-    ``lexicon`` (known terms, passed in by the caller) where one is given."""
-    cells = cut_cell_lines(gray, table, lines, dpi)
-    crops = [crop for cell in cells for crop in cell.crops]
-    results = iter(engine.recognize(crops) if crops else [])
-    return [_cell_of(cell, [next(results) for _ in cell.crops], lexicon) for cell in cells]
+    """Every grid cell of ``table`` (as the rules draw it) with its text, confidence and bbox."""
+    return read_cut_cells(cut_cell_lines(gray, table, lines, dpi), engine, lexicon=lexicon)
 
 
 def _cell_of(cell_lines: CellLines, lines: list[Recognition], lexicon: Lexicon | None) -> Cell:

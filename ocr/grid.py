@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+from collections import Counter
 from dataclasses import dataclass
 
 import cv2
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 # Share of a cell edge the (long-run) line mask must cover to separate two cells: a broken
 # rule keeps well over this, a merged cell's edge has none of it.
 _BOUNDARY_COVERAGE = 0.3
+# A mark beside a grid at least this share of the grid's height (and not a thin rule) is a glyph of the
+# same line of text as the grid's strokes.
+_GLYPH_BESIDE = 0.6
 # Share of the paper beside a short edge that, if inked, makes the ink along it a character's stroke.
 _STROKE_INK = 0.12
 
@@ -383,10 +387,43 @@ def _contradicted_edge(edges: list[_Edge], owner: npt.NDArray[np.intp]) -> int |
         inside = np.flatnonzero(in_box.all(axis=1)).tolist()
         ragged = not bool(member[top:bottom + 1, left:right + 1].all())
         lines = _contradicted_lines([edges[i] for i in inside], flat, label, ragged=ragged)
-        # An L with no trace of the rule anywhere is left to grow: nothing says where it broke.
-        candidates += [i for i in inside if not edges[i].boundary and edges[i].line in lines
-                       and flat[edges[i].a] == label and (edges[i].evidence > 0 or not ragged)]
+        found = [i for i in inside if not edges[i].boundary and edges[i].line in lines
+                 and flat[edges[i].a] == label and (edges[i].evidence > 0 or not ragged)]
+        if ragged and not found:
+            # An L with no trace of the rule left: it broke on the one line whose missing edges,
+            # restored, leave its parts rectangles; any other line says nothing of where.
+            found = _breaking_edges([edges[i] for i in inside], list(inside), member, label, flat)
+        candidates += found
     return max(candidates, key=lambda i: edges[i].evidence, default=None)
+
+
+def _breaking_edges(edges: list[_Edge], ids: list[int], member: npt.NDArray[np.bool_], label: int,
+                    flat: npt.NDArray[np.intp]) -> list[int]:
+    """The ids of a ragged group's missing edges on the line that splits it into rectangles and is a
+    boundary along most of the rest of the group's box (``edges`` are those inside the box)."""
+    joins = [(edge, i) for edge, i in zip(edges, ids, strict=True)
+             if not edge.boundary and flat[edge.a] == label and flat[edge.b] == label]
+    n_cols = member.shape[1]
+    held = Counter(edge.line for edge in edges if edge.boundary)
+    breaking = []
+    for line in sorted({edge.line for edge, _ in joins}, key=lambda line: -held[line]):
+        uf = UnionFind(member.size)
+        for edge, _ in joins:
+            if edge.line != line:
+                uf.union(edge.a, edge.b)
+        parts: dict[int, list[int]] = {}
+        for cell in np.flatnonzero(member.ravel()).tolist():
+            parts.setdefault(uf.find(cell), []).append(cell)
+        if len(parts) > 1 and all(_is_rectangle(cells, n_cols) for cells in parts.values()):
+            breaking.append((held[line], [i for edge, i in joins if edge.line == line]))
+    clear = breaking and breaking[0][0] > 0 and (len(breaking) == 1 or breaking[1][0] < breaking[0][0])
+    return breaking[0][1] if clear else []
+
+
+def _is_rectangle(cells: list[int], n_cols: int) -> bool:
+    rows, cols = {c // n_cols for c in cells}, {c % n_cols for c in cells}
+    return len(cells) == len(rows) * len(cols) and max(rows) - min(rows) + 1 == len(rows) \
+        and max(cols) - min(cols) + 1 == len(cols)
 
 
 def _contradicted_lines(edges: list[_Edge], flat: npt.NDArray[np.intp], label: int, *,
@@ -418,10 +455,10 @@ def _merge_cells(rows: list[int], cols: list[int], pieces: tuple[list[Segment], 
             break
         edges[repaired] = dataclasses.replace(edges[repaired], boundary=True)
         owner = _owners(edges, n_rows, n_cols)
-    return _rectangles(owner)
+    return rectangles(owner)
 
 
-def _rectangles(owner: npt.NDArray[np.intp]) -> list[tuple[int, int, int, int]]:
+def rectangles(owner: npt.NDArray[np.intp]) -> list[tuple[int, int, int, int]]:
     """Grow every merged group to its bounding rectangle (absorbing overlaps) until stable."""
     changed = True
     while changed:
@@ -610,6 +647,8 @@ def _build_table(group: _LineGroup, lines: PageLines, tol: int) -> TableGrid | N
         return None  # a frame or a single strip is not a table
     if cols[-1] - cols[0] < 4 * lines.min_line or rows[-1] - rows[0] < 1.5 * lines.min_line:
         return None  # strokes of large title characters can form a tiny "grid"
+    if _inside_a_text_line((cols[0], rows[0], cols[-1], rows[-1]), lines.ink):
+        return None
     line_width = int(np.median([s.thickness for s in hs + vs]))
     band = max(3, line_width + 2)
     mask_h = as_gray(cv2.bitwise_or(lines.ink, lines.horizontal))
@@ -623,6 +662,27 @@ def _build_table(group: _LineGroup, lines: PageLines, tol: int) -> TableGrid | N
     )
     return TableGrid(bbox=(cols[0], rows[0], cols[-1], rows[-1]), rows=tuple(rows), cols=tuple(cols),
                      cells=cells, line_width=line_width)
+
+
+def _inside_a_text_line(box: BBox, ink: GrayImage) -> bool:
+    """Whether a grid stands inside a line of text: a glyph about as tall as the grid right beside it.
+
+    The strokes of large heading characters can cross like rules and pass for a small table (two
+    report covers). The heading's other characters stand beside them at the same height, where a
+    table has paper: nothing that tall stands within half its height of a table's border.
+    """
+    x0, y0, x1, y1 = box
+    height = y1 - y0
+    reach = max(4, height // 2)
+    top, bottom = max(0, y0 - height // 4), min(ink.shape[0], y1 + height // 4)
+    for left, right in ((max(0, x0 - reach), max(0, x0 - 2)), (x1 + 2, min(ink.shape[1], x1 + reach))):
+        if right - left < 2:
+            continue
+        stats = cv2.connectedComponentsWithStats(ink[top:bottom, left:right], connectivity=8)[2][1:]
+        tall, wide = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+        if bool(((tall >= _GLYPH_BESIDE * height) & (wide >= 0.2 * tall)).any()):
+            return True
+    return False
 
 
 def find_tables(gray: GrayImage, dpi: int, lines: PageLines | None = None) -> list[TableGrid]:

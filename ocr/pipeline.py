@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ocr.allocator import release_free_memory
-from ocr.cells import read_table_cells
+from ocr.cells import cut_table, read_cut_cells
 from ocr.context import attach_context, find_text_lines, read_text_lines
 from ocr.contract import BBox, Extraction, PageInfo, Source, Table
 from ocr.engines import OcrEngine, Orientation, get_engine, get_orientation
@@ -303,8 +303,9 @@ def _read_page(raster: RasterPage, options: ExtractOptions, readers: PixelReader
     grids = find_tables(image, dpi, lines)
     deadline.check("grid")
     cell_lists = []
-    for grid in grids:
-        cell_lists.append(read_table_cells(image, grid, lines, engine, dpi, lexicon=options.lexicon))
+    for index, grid in enumerate(grids):
+        grids[index], cut = cut_table(image, grid, lines, dpi)
+        cell_lists.append(read_cut_cells(cut, engine, lexicon=options.lexicon))
         deadline.check("cells")
     boxes = find_text_lines(lines, [g.bbox for g in grids], dpi)
     context = attach_context(read_text_lines(image, boxes, engine), [g.bbox for g in grids], image.shape[0])

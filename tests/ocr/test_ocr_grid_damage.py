@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pypdf
-from ocr_pages import DPI, TableSpec, blank_page, budget_table, draw_table
+from ocr_pages import DPI, TableSpec, blank_page, budget_table, draw_table, font
 from PIL import Image, ImageDraw
 
 from ocr.grid import TableGrid, find_tables
@@ -189,3 +189,43 @@ def test_column_rules_broken_into_dashes_in_every_row_are_continued_down_the_tab
             continue
         exact += 1
     assert exact >= 4
+
+
+def test_an_l_shaped_merge_with_no_rule_left_breaks_on_the_line_that_leaves_rectangles() -> None:
+    # A three-level header (the 三公 table): a title cell over six columns, a subheader over three of
+    # them. The rule under the title is lost over the subheader's last two columns, without a trace:
+    # the title and the subheader join into an L, which must not swallow the whole header.
+    texts = {(0, 0): "三公经费预算数", (0, 6): "机关运行经费", (1, 0): "合计", (1, 1): "出国费",
+             (1, 2): "接待费", (1, 3): "公务用车购置及运行费", (2, 3): "小计", (2, 4): "购置费",
+             (2, 5): "运行费", (3, 0): "867.50", (3, 1): "839.00", (3, 2): "28.50", (3, 6): "213.28"}
+    spec = TableSpec(col_widths=[200] * 7, row_heights=[60, 60, 60, 60], texts=texts,
+                     spans=[(0, 0, 1, 6), (0, 6, 3, 1), (1, 0, 2, 1), (1, 1, 2, 1), (1, 2, 2, 1),
+                            (1, 3, 1, 3)],
+                     origin=(100, 400), font_px=24)
+    gray = _drawn(spec)
+    xs, ys = spec.col_x(), spec.row_y()
+    gray[ys[1] - 3:ys[1] + 4, xs[4] + 4:xs[6] - 4] = 255
+    _assert_structure(find_tables(gray, DPI), spec)
+
+
+def _title_with_crossing_strokes(flanked: bool) -> np.ndarray:
+    """A heading of large bold characters, one of which has strokes crossing like a small grid."""
+    image = blank_page()
+    draw = ImageDraw.Draw(image)
+    x0, y0, width, height = 700, 300, 230, 100
+    for i in range(4):  # the strokes: four across, six down, as thick as the heading's strokes
+        draw.line([(x0, y0 + i * height // 3), (x0 + width, y0 + i * height // 3)], fill=0, width=5)
+    for j in range(6):
+        draw.line([(x0 + j * width // 5, y0), (x0 + j * width // 5, y0 + height)], fill=0, width=5)
+    if flanked:
+        heading = font(120)
+        draw.text((x0 - 260, y0 - 25), "部门", fill=0, font=heading)
+        draw.text((x0 + width + 20, y0 - 25), "预算", fill=0, font=heading)
+    return np.asarray(image, dtype=np.uint8).copy()
+
+
+def test_crossing_strokes_inside_a_line_of_large_text_are_no_table() -> None:
+    # Alone, the crossing strokes are a (tiny) ruled grid; standing in a heading between characters
+    # as tall as they are, they are part of the heading (case 7: the cover titles of two reports).
+    assert len(find_tables(_title_with_crossing_strokes(flanked=False), DPI)) == 1
+    assert find_tables(_title_with_crossing_strokes(flanked=True), DPI) == []
