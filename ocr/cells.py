@@ -325,8 +325,13 @@ class _CleanCell:
     lines: list[Box]  # region coordinates
 
 
-def _clean_cells(table: TableGrid, lines: PageLines, dpi: int) -> tuple[list[_CleanCell], int]:
-    """Every grid cell's ink with rules, stubs and specks removed, its text lines, and the glyph height."""
+def _clean_cells(table: TableGrid, lines: PageLines, dpi: int,
+                 cuts: frozenset[int] = frozenset()) -> tuple[list[_CleanCell], int]:
+    """Every grid cell's ink with rules, stubs and specks removed, its text lines, and the glyph height.
+
+    ``cuts`` are the row boundaries the text drew where the rules were lost: the dashes the scan
+    left of those rules go too.
+    """
     inset = max(1, table.line_width // 2)
     cleaned: list[tuple[GridCell, Box, GrayImage, GrayImage]] = []
     for cell in table.cells:
@@ -338,9 +343,36 @@ def _clean_cells(table: TableGrid, lines: PageLines, dpi: int) -> tuple[list[_Cl
     glyph = glyph_height([mask for _, _, mask, _ in cleaned])
     found = []
     for cell, box, dusty, rules in cleaned:
-        mask = drop_specks(drop_rule_remnants(dusty, glyph, table.line_width + 2), glyph)
+        top, bottom = cell.bbox[1] in cuts, cell.bbox[3] in cuts
+        ink = _drop_cut_remnants(dusty, glyph, top=top, bottom=bottom) if top or bottom else dusty
+        mask = drop_specks(drop_rule_remnants(ink, glyph, table.line_width + 2), glyph)
         found.append(_CleanCell(cell, box, mask, rules, split_lines(mask, dpi)))
     return found, glyph
+
+
+# How far (x glyph height) from an edge the text drew a dash of the lost rule may lie: the cut runs
+# along the middle of the gap between two rows, the rule lay somewhere in that gap.
+_NEAR_CUT = 0.5
+
+
+def _drop_cut_remnants(mask: GrayImage, glyph: int, *, top: bool, bottom: bool) -> GrayImage:
+    """Flat bars near an edge the text drew, at heights where the cell holds no other ink: the
+    dashes of the lost rule (a dash or 一 of the text shares its height with the rest of its line,
+    and a nil amount's dash stands at a line's height, away from the edge)."""
+    if glyph <= 0 or not mask.any():
+        return mask
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    y, w, h = stats[1:, cv2.CC_STAT_TOP], stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    flat = (h <= max(2, _BAR * glyph)) & (w >= 2.5 * h)
+    text = np.zeros(mask.shape[0] + 1, dtype=np.int32)
+    for start, height in zip(y[~flat].tolist(), h[~flat].tolist(), strict=True):
+        text[start] += 1
+        text[start + height] -= 1
+    beside_text = np.cumsum(text)[:-1] > 0
+    near = max(3, round(_NEAR_CUT * glyph))
+    at_edge = (top & (y <= near)) | (bottom & (y + h >= mask.shape[0] - near))
+    drop = [i + 1 for i in np.flatnonzero(flat & at_edge) if not beside_text[y[i]:y[i] + h[i]].any()]
+    return _without(mask, labels, drop)
 
 
 def _crops(gray: GrayImage, found: list[_CleanCell]) -> list[CellLines]:
@@ -365,7 +397,7 @@ def cut_table(gray: GrayImage, table: TableGrid, lines: PageLines,
     split = split_rows(table, [_cell_text(cell, glyph, dpi) for cell in found], glyph)
     if split is not table:
         log.debug("rows from text lines: %d -> %d rows", table.n_rows, split.n_rows)
-        found, _ = _clean_cells(split, lines, dpi)
+        found, _ = _clean_cells(split, lines, dpi, frozenset(split.rows) - frozenset(table.rows))
     return split, _crops(gray, found)
 
 

@@ -190,3 +190,18 @@ def test_a_cell_too_thin_to_crop_is_weighed_as_blank() -> None:
     split, cut = cut_table(gray, thin, lines, DPI)
     assert split.n_rows == grid.n_rows + 1
     assert len(cut) == len(split.cells)
+
+
+def test_the_dashes_of_the_lost_rule_are_not_read_in_the_cells_it_bounded() -> None:
+    spec = budget_table()
+    assert (3, 1) not in spec.texts  # a blank amount cell just above the lost rule
+    gray = _drawn(spec)
+    _erase_rule(gray, spec, 4, dashes=False)
+    xs, y = spec.col_x(), spec.row_y()[4]
+    for x in range(xs[0] + 17, xs[-1] - 30, 80):  # dark dashes, a little above where the rule ran
+        gray[y - 4:y - 2, x:x + 25] = 40
+    lines = page_lines(gray, DPI)
+    _, cut = cut_table(gray, find_tables(gray, DPI, lines)[0], lines, DPI)
+    crops = {(c.grid.row, c.grid.col): c.crops for c in cut}
+    assert crops[(3, 1)] == ()
+    assert len(crops[(4, 1)]) == 1 and len(crops[(3, 3)]) == 1  # the amounts beside the cut stay
