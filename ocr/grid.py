@@ -403,21 +403,26 @@ def _breaking_edges(edges: list[_Edge], ids: list[int], member: npt.NDArray[np.b
     boundary along most of the rest of the group's box (``edges`` are those inside the box)."""
     joins = [(edge, i) for edge, i in zip(edges, ids, strict=True)
              if not edge.boundary and flat[edge.a] == label and flat[edge.b] == label]
-    n_cols = member.shape[1]
     held = Counter(edge.line for edge in edges if edge.boundary)
-    breaking = []
-    for line in sorted({edge.line for edge, _ in joins}, key=lambda line: -held[line]):
-        uf = UnionFind(member.size)
-        for edge, _ in joins:
-            if edge.line != line:
-                uf.union(edge.a, edge.b)
-        parts: dict[int, list[int]] = {}
-        for cell in np.flatnonzero(member.ravel()).tolist():
-            parts.setdefault(uf.find(cell), []).append(cell)
-        if len(parts) > 1 and all(_is_rectangle(cells, n_cols) for cells in parts.values()):
-            breaking.append((held[line], [i for edge, i in joins if edge.line == line]))
+    breaking = [(held[line], [i for edge, i in joins if edge.line == line])
+                for line in sorted({edge.line for edge, _ in joins}, key=lambda line: -held[line])
+                if _splits_into_rectangles([edge for edge, _ in joins], line, member)]
     clear = breaking and breaking[0][0] > 0 and (len(breaking) == 1 or breaking[1][0] < breaking[0][0])
     return breaking[0][1] if clear else []
+
+
+def _splits_into_rectangles(joins: list[_Edge], line: tuple[str, int],
+                            member: npt.NDArray[np.bool_]) -> bool:
+    """Whether restoring the missing edges on ``line`` leaves the group in rectangular parts."""
+    uf = UnionFind(member.size)
+    for edge in joins:
+        if edge.line != line:
+            uf.union(edge.a, edge.b)
+    parts: dict[int, list[int]] = {}
+    for cell in np.flatnonzero(member.ravel()).tolist():
+        parts.setdefault(uf.find(cell), []).append(cell)
+    n_cols = member.shape[1]
+    return len(parts) > 1 and all(_is_rectangle(cells, n_cols) for cells in parts.values())
 
 
 def _is_rectangle(cells: list[int], n_cols: int) -> bool:
