@@ -84,7 +84,11 @@ def _verdicts(args: argparse.Namespace) -> int:
 
     pdfs = [Path(p) for p in args.pdfs]
     pdfs = [q for p in pdfs for q in (sorted(p.glob("*.pdf")) if p.is_dir() else [p])]
-    print(run(pdfs, args.dpi, args.workers, on_row=lambda row: print(row, file=sys.stderr, flush=True)))
+    misses = Path(args.misses) if args.misses else None
+    if misses is not None:
+        misses.write_text("", encoding="utf-8")
+    print(run(pdfs, args.dpi, args.workers, on_row=lambda row: print(row, file=sys.stderr, flush=True),
+              misses=misses))
     return 0
 
 
@@ -172,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     verdicts.add_argument("pdfs", nargs="+", help="digital PDF files or folders of them")
     verdicts.add_argument("--dpi", type=int, default=200)
     verdicts.add_argument("--workers", type=int, default=1, help="page processes for reading each scan")
+    verdicts.add_argument("--misses", default=None,
+                          help="write each cell read differently and each table of another shape here (TSV)")
     verdicts.set_defaults(handler=_verdicts)
     rec = sub.add_parser("recognisers", help="recognition models on the same cell crops of report scans")
     rec.add_argument("dataset", help="folder of crops (written by --build)")

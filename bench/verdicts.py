@@ -54,6 +54,19 @@ class Agreement:
     text: tuple[int, int] = (0, 0)  # label cells read the same / all
     corrections: tuple[int, int] = (0, 0)  # vocabulary corrections right / wrong
     extra: tuple[str, ...] = ()  # scan tables in no place the text layer has one (ids)
+    misses: tuple[Miss, ...] = ()  # cells read differently, and tables of another shape
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One difference, for reading by a person: a cell read differently or a table's shape."""
+
+    table: str  # the text layer's table id
+    page: int
+    row: int  # -1 for a shape difference
+    col: int
+    expected: str
+    got: str
 
 
 def tables_by_place(tables: list[Table]) -> dict[tuple[int, int], Table]:
@@ -78,6 +91,7 @@ def agreement(truth: Extraction, read: Extraction) -> Agreement:
     """Cells of matched tables compared at the same grid position (normalised text); joins compared."""
     placed_truth, placed_read = tables_by_place(truth.tables), tables_by_place(read.tables)
     counts = Counter[str]()
+    misses: list[Miss] = []
     joins_truth, joins_read = _joins(truth), _joins(read)
     counts["links"], counts["joined"] = len(joins_truth), len(joins_truth & joins_read)
     for place, table in placed_truth.items():
@@ -86,17 +100,29 @@ def agreement(truth: Extraction, read: Extraction) -> Agreement:
         if scan is None:
             continue
         counts["found"] += 1
-        counts["structure"] += int((table.n_rows, table.n_cols) == (scan.n_rows, scan.n_cols)
-                                   and _shape(table) == _shape(scan))
-        _count_cells(table, scan, counts)
+        same_shape = ((table.n_rows, table.n_cols) == (scan.n_rows, scan.n_cols)
+                      and _shape(table) == _shape(scan))
+        counts["structure"] += int(same_shape)
+        if not same_shape:
+            misses.append(Miss(table.id, table.page, -1, -1, _shape_text(table, table),
+                               _shape_text(scan, table)))
+        _count_cells(table, scan, counts, misses)
     return Agreement(counts["tables"], counts["found"], counts["structure"], counts["joined"],
                      counts["links"],
                      (counts["numeric_same"], counts["numeric"]), (counts["text_same"], counts["text"]),
                      (counts["fix_right"], counts["fix_wrong"]),
-                     tuple(t.id for place, t in placed_read.items() if place not in placed_truth))
+                     tuple(t.id for place, t in placed_read.items() if place not in placed_truth),
+                     tuple(misses))
 
 
-def _count_cells(truth: Table, scan: Table, counts: Counter[str]) -> None:
+def _shape_text(table: Table, truth: Table) -> str:
+    """The table's size and the merged cells the other shape lacks (those of ``truth`` if it is the truth)."""
+    spans = sorted(s for s in _shape(table) if s[2] > 1 or s[3] > 1)
+    return f"{table.n_rows}x{table.n_cols} spans {spans}" if table is truth else \
+        f"{table.n_rows}x{table.n_cols} spans {sorted(_shape(table) ^ _shape(truth))}"
+
+
+def _count_cells(truth: Table, scan: Table, counts: Counter[str], misses: list[Miss]) -> None:
     scanned = {(c.row, c.col): c for c in scan.cells}
     for cell in truth.cells:
         expected = normalise(cell.text)
@@ -109,6 +135,9 @@ def _count_cells(truth: Table, scan: Table, counts: Counter[str]) -> None:
         kind = "numeric" if is_numeric(expected) else "text"
         counts[kind] += 1
         counts[f"{kind}_same"] += int(same)
+        if not same:
+            misses.append(Miss(truth.id, truth.page, cell.row, cell.col, cell.text,
+                               "<no cell>" if got is None else got.text))
 
 
 @dataclass(frozen=True)
@@ -126,6 +155,7 @@ def _errors(findings: list[Finding]) -> Counter[tuple[str, str]]:
 
 
 def compare(pdf: Path, dpi: int, workers: int = 1) -> Verdicts:
+    from fiscal.lexicon import fiscal_lexicon
     from ocr.parallel import extract_with_workers
     from ocr.pipeline import ExtractOptions, extract
     from service.fiscal_bridge import enrich
@@ -133,7 +163,9 @@ def compare(pdf: Path, dpi: int, workers: int = 1) -> Verdicts:
     text = enrich(extract(pdf))
     with tempfile.TemporaryDirectory() as tmp:
         scan = scan_of(pdf, Path(tmp) / "scan.pdf", dpi)
-        ocrd = enrich(extract_with_workers(scan, ExtractOptions(dpi=dpi), workers))
+        # The service's default: labels checked against the fiscal vocabulary (corrections counted).
+        options = ExtractOptions(dpi=dpi, lexicon=fiscal_lexicon())
+        ocrd = enrich(extract_with_workers(scan, options, workers))
     truth, read = _errors(text.findings), _errors(ocrd.findings)
     added = Counter[str]()
     for (rule, _), count in (read - truth).items():
@@ -146,7 +178,8 @@ def _pct(pair: tuple[int, int]) -> str:
     return f"{100 * pair[0] / pair[1]:.2f} % ({pair[0]}/{pair[1]})" if pair[1] else "-"
 
 
-def run(pdfs: list[Path], dpi: int, workers: int = 1, on_row: Callable[[str], None] | None = None) -> str:
+def run(pdfs: list[Path], dpi: int, workers: int = 1, on_row: Callable[[str], None] | None = None,
+        misses: Path | None = None) -> str:
     rows = ["| report | dpi | errors (text layer) | errors (scan) | added by the scan | lost on the scan | "
             "tables found | structure same | joined | amounts same | labels same | corrections right/wrong | "
             "extra tables |",
@@ -162,6 +195,10 @@ def run(pdfs: list[Path], dpi: int, workers: int = 1, on_row: Callable[[str], No
                     f"{c.corrections[0]}/{c.corrections[1]} | {' '.join(c.extra) or '-'} |")
         if on_row is not None:
             on_row(rows[-1])
+        if misses is not None:
+            with misses.open("a", encoding="utf-8") as out:
+                out.writelines(f"{v.report}\t{m.table}\tp{m.page}\t{m.row},{m.col}\t{m.expected!r}\t{m.got!r}\n"
+                               for m in c.misses)
         total.update({"added": sum(v.added.values()), "tables": c.tables, "found": c.found,
                       "structure": c.structure, "joined": c.joined, "links": c.links,
                       "num": c.numeric[0], "num_all": c.numeric[1], "txt": c.text[0], "txt_all": c.text[1],

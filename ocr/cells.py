@@ -321,7 +321,8 @@ class _CleanCell:
     grid: GridCell
     region: Box  # page coordinates of the crop inside the cell's rules
     mask: GrayImage
-    rules: GrayImage
+    rule_ink: GrayImage  # taken out of the ink as rules and what they left (stubs, remnants)
+    specks: GrayImage  # taken out of the ink as dust
     lines: list[Box]  # region coordinates
 
 
@@ -343,10 +344,17 @@ def _clean_cells(table: TableGrid, lines: PageLines, dpi: int,
     glyph = glyph_height([mask for _, _, mask, _ in cleaned])
     found = []
     for cell, box, dusty, rules in cleaned:
+        if dusty.size == 0:  # a cell too thin to crop (OpenCV refuses empty images)
+            found.append(_CleanCell(cell, box, dusty, dusty, dusty, []))
+            continue
         top, bottom = cell.bbox[1] in cuts, cell.bbox[3] in cuts
         ink = _drop_cut_remnants(dusty, glyph, top=top, bottom=bottom) if top or bottom else dusty
-        mask = drop_specks(drop_rule_remnants(ink, glyph, table.line_width + 2), glyph)
-        found.append(_CleanCell(cell, box, mask, rules, split_lines(mask, dpi)))
+        ink = drop_rule_remnants(ink, glyph, table.line_width + 2)
+        mask = drop_specks(ink, glyph)
+        x0, y0, x1, y1 = box
+        rule_ink = cv2.bitwise_or(rules, cv2.bitwise_and(lines.ink[y0:y1, x0:x1], cv2.bitwise_not(ink)))
+        specks = cv2.bitwise_and(ink, cv2.bitwise_not(mask))
+        found.append(_CleanCell(cell, box, mask, as_gray(rule_ink), as_gray(specks), split_lines(mask, dpi)))
     return found, glyph
 
 
@@ -378,10 +386,15 @@ def _drop_cut_remnants(mask: GrayImage, glyph: int, *, top: bool, bottom: bool) 
 def _crops(gray: GrayImage, found: list[_CleanCell]) -> list[CellLines]:
     heights = [b[3] - b[1] for cell in found for b in cell.lines]
     min_height = round(0.8 * float(np.median(heights))) if heights else 0
-    return [CellLines(cell.grid, tuple(_make_crop(gray, cell.mask, cell.rules, cell.region, line_box,
+    return [CellLines(cell.grid, tuple(_make_crop(gray, cell, line_box,
                                                   min_height=min_height)
                                        for line_box in cell.lines))
             for cell in found]
+
+
+# Dust this close (x line height) to the text is left in its crop: a light font's hairline strokes
+# break into specks at 200 dpi (the dots over 常), and the recogniser weighs them as part of a glyph.
+_SPECK_REACH = 0.3
 
 
 def cut_cell_lines(gray: GrayImage, table: TableGrid, lines: PageLines, dpi: int) -> list[CellLines]:
@@ -510,23 +523,50 @@ def _line_text(text: str, kind: CellKind) -> str:
     return numeric_reading(text) if kind == "numeric" else text
 
 
-def _make_crop(gray: GrayImage, mask: GrayImage, rules: GrayImage, region: Box, line: Box, *,
-               min_height: int) -> CellCrop:
-    """Grayscale line crop with rules and far-off specks whitened; kind from the glyph shapes.
+# Paper is what lies within this many spreads (1.4826 x median absolute deviation) of the paper's median
+# tone: the sensor's and JPEG's grain, which the recogniser reads as marks in a short crop ("06" read
+# "0" on grey grain, "06" on white).
+_PAPER_SPREADS = 3.0
 
-    Only pixels well away from the kept ink are whitened: whitening right up to the
-    binary mask ate the hollow cores of bold, upscaled digits (5,288,011,738.39 read
-    as 5801733). A crop is at least ``min_height`` (most of the table's typical line
-    height) tall: a lone dash trimmed to its 3 px of ink is unreadable to the
-    recogniser, the same dash with a text line's height of white around it is not.
+
+def _paper_white(crop: GrayImage, ink: npt.NDArray[np.bool_], white: npt.NDArray[np.bool_]) -> GrayImage:
+    """``crop`` with ``white`` whitened and its tones stretched so that the paper is white and the
+    darkest ink black: grain goes, strokes too faint for the ink mask stay."""
+    paper_px = crop[~ink & ~white]
+    if paper_px.size < 16 or not ink.any():
+        return np.where(white, 255, crop).astype(np.uint8)
+    paper = float(np.median(paper_px))
+    spread = 1.4826 * float(np.median(np.abs(paper_px - paper)))
+    light = paper - _PAPER_SPREADS * max(spread, 1.0)
+    dark = float(np.percentile(crop[ink], 5))
+    if light - dark < 16:  # no contrast to stretch (ink as light as paper)
+        return np.where(white, 255, crop).astype(np.uint8)
+    stretched = np.clip((crop.astype(np.float32) - dark) * (255.0 / (light - dark)), 0, 255)
+    return np.where(white, 255, stretched).astype(np.uint8)
+
+
+def _make_crop(gray: GrayImage, cell: _CleanCell, line: Box, *, min_height: int) -> CellCrop:
+    """Grayscale line crop with the ink judged noise whitened; kind from the glyph shapes.
+
+    What was taken for rules is whitened, and dust away from the text; the rest of the crop is the
+    page as it is. Whitening everything off the binary mask erased a light serif font's hairline
+    strokes, which fall below the ink threshold in broken pieces at 200 dpi (上海市 read "1.海市",
+    一级指标 "级指标", 2023-12-31 "20231231"), and once the hollow cores of bold, upscaled digits;
+    pieces of strokes that the dust filter takes are left where they touch the text. A crop is at
+    least ``min_height`` (most of the table's typical line height) tall: a lone dash trimmed to its
+    3 px of ink is unreadable to the recogniser, the same dash with a text line's height of white
+    around it is not.
     """
-    rx0, ry0, _, _ = region
+    rx0, ry0, _, _ = cell.region
     lx0, ly0, lx1, ly1 = line
-    line_mask = mask[ly0:ly1, lx0:lx1]
-    reach = max(3, (ly1 - ly0) // 6) | 1
-    keep = cv2.dilate(line_mask, np.ones((reach, reach), np.uint8))
-    keep[rules[ly0:ly1, lx0:lx1] > 0] = 0
-    text = np.where(keep > 0, gray[ry0 + ly0:ry0 + ly1, rx0 + lx0:rx0 + lx1], 255)
+    line_mask = cell.mask[ly0:ly1, lx0:lx1]
+    grow = np.ones((3, 3), np.uint8)
+    reach = max(3, round(_SPECK_REACH * (ly1 - ly0))) | 1
+    near_text = cv2.dilate(line_mask, np.ones((reach, reach), np.uint8)) > 0
+    white = cv2.dilate(cell.rule_ink[ly0:ly1, lx0:lx1], grow) > 0
+    white |= (cv2.dilate(cell.specks[ly0:ly1, lx0:lx1], grow) > 0) & ~near_text
+    white &= line_mask == 0
+    text = _paper_white(gray[ry0 + ly0:ry0 + ly1, rx0 + lx0:rx0 + lx1], line_mask > 0, white)
     extra = max(0, min_height - (ly1 - ly0))
     image = np.full((ly1 - ly0 + extra, lx1 - lx0), 255, dtype=np.uint8)
     image[extra // 2:extra // 2 + text.shape[0]] = text

@@ -8,18 +8,22 @@ findings on a table that adds up. The page is rendered here from ../shared (neve
 
 from __future__ import annotations
 
+import io
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from bench.metrics import normalise
 from ocr.pipeline import ExtractOptions, extract
 from service.fiscal_bridge import enrich
 
 pytestmark = pytest.mark.acceptance
 
-REPORT = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "reports" / \
-    "putuo-finance-bureau-2024-final.pdf"
+REPORTS = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "reports"
+REPORT = REPORTS / "putuo-finance-bureau-2024-final.pdf"
 
 
 def _render(tmp_path: Path, page: int, dpi: int) -> Path:
@@ -38,3 +42,36 @@ def test_digit_one_beside_a_rule_is_not_a_column(tmp_path: Path, dpi: int) -> No
     amounts = {c.text for c in scan.tables[0].cells}
     assert {"1,503.52", "221"} <= amounts
     assert [f.rule for f in scan.findings if f.severity == "error"] == []
+
+
+def _scanned(report: Path, page: int, dpi: int, tmp_path: Path) -> Path:
+    """One page as a scanner stores it: grey, the sensor's grain, JPEG (as ``bench.verdicts.scan_of``)."""
+    prefix = tmp_path / f"s{page}"
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-gray", "-png",
+                    str(report), str(prefix)], check=True, timeout=120)
+    pixels = np.asarray(Image.open(next(tmp_path.glob(f"s{page}*.png"))), dtype=np.float32)
+    grained = np.clip(pixels + np.random.default_rng(7).normal(0, 6, pixels.shape), 0, 255).astype(np.uint8)
+    out = tmp_path / f"scan-{page}.jpg"
+    buffer = io.BytesIO()
+    Image.fromarray(grained).save(buffer, format="JPEG", quality=85, dpi=(dpi, dpi))
+    out.write_bytes(buffer.getvalue())
+    return out
+
+
+@pytest.mark.parametrize(("name", "page"), [("putuo-wanli-street-2023-budget.pdf", 32),
+                                            ("putuo-finance-bureau-2024-final.pdf", 16)])
+def test_short_cells_of_a_light_serif_scan_read_like_the_text_layer(tmp_path: Path, name: str,
+                                                                      page: int) -> None:
+    """A light Song face at 200 dpi: its one-pixel bars fall below the ink threshold in pieces. Crops
+    whitened off the ink mask read 上海市 as "1.海市", 一级指标 as "级指标", 2023-12-31 as "20231231",
+    经常性项目 as "经帛性项目"; crops with a margin of page around the ink read the codes "08" as "8"."""
+    report = REPORTS / name
+    layer = extract(report, ExtractOptions(pages=(page,)))
+    scan = extract(_scanned(report, page, 200, tmp_path), ExtractOptions(dpi=200))
+    assert len(scan.tables) == len(layer.tables)
+    wrong = []
+    for truth, read in zip(layer.tables, scan.tables, strict=True):
+        cells = {(c.row, c.col): normalise(c.text) for c in read.cells}
+        wrong += [(c.row, c.col, c.text, cells.get((c.row, c.col))) for c in truth.cells
+                  if 0 < len(c.text) <= 20 and cells.get((c.row, c.col)) != normalise(c.text)]
+    assert wrong == []
