@@ -290,8 +290,25 @@ def _judge_edge(pieces: list[Segment], ink: GrayImage, edge: tuple[int, int, int
     if hi - lo >= 1.5 * min_line:
         return False, coverage
     inked = _has_line(ink, pos, start, end, band, horizontal=horizontal) and not _strokes_beside(
-        ink, (pos, lo, hi), band, horizontal=horizontal)
+        ink, (pos, lo, hi), band, horizontal=horizontal) and not _crossed(ink, (pos, lo, hi), band,
+                                                                          horizontal=horizontal)
     return inked, coverage
+
+
+def _crossed(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizontal: bool) -> bool:
+    """Bars run through the edge at two heights or more: a character's stem (the 丨 of 车, centred
+    on a column boundary its merged cell does not have), never a rule between two cells, which no
+    stroke crosses."""
+    pos, lo, hi = edge
+    left = max(0, pos - band)
+    strip = (ink[left:pos + band + 1, lo:hi].T if horizontal else ink[lo:hi, left:pos + band + 1]) > 0
+    centre, arm = pos - left, max(3, band // 2)
+    if hi <= lo or centre - arm - 1 < 0 or strip.shape[1] < centre + 2 + arm:
+        return False
+    through = (strip[:, centre - arm - 1:centre - 1].all(axis=1) & strip[:, centre - 1:centre + 2].any(axis=1)
+               & strip[:, centre + 2:centre + 2 + arm].all(axis=1))
+    starts = np.flatnonzero(np.diff(np.concatenate(([0], through.astype(np.int8)))) == 1)
+    return starts.size >= 2
 
 
 def _strokes_beside(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizontal: bool) -> bool:

@@ -75,3 +75,16 @@ def test_short_cells_of_a_light_serif_scan_read_like_the_text_layer(tmp_path: Pa
         wrong += [(c.row, c.col, c.text, cells.get((c.row, c.col))) for c in truth.cells
                   if 0 < len(c.text) <= 20 and cells.get((c.row, c.col)) != normalise(c.text)]
     assert wrong == []
+
+
+@pytest.mark.parametrize("page", [18, 19, 20])
+def test_a_glyph_standing_on_a_column_line_does_not_split_its_merged_cell(tmp_path: Path, page: int) -> None:
+    """The finance bureau's 三公 and fund tables at 200 dpi: 合计 over four code columns and 公务用车运行费
+    over two stand in rows lower than a long rule; the 丨 of 车 and the 口 of 合 ran from near rule to
+    near rule on the line of the column rules above and were taken for a short cell edge."""
+    layer = extract(REPORT, ExtractOptions(pages=(page,)))
+    scan = extract(_scanned(REPORT, page, 200, tmp_path), ExtractOptions(dpi=200))
+    shapes = [{(c.row, c.col, c.row_span, c.col_span) for c in t.cells}
+              for t in (*layer.tables, *scan.tables)]
+    assert len(scan.tables) == len(layer.tables) == 1
+    assert shapes[0] == shapes[1]
