@@ -136,6 +136,16 @@ def _add_speed(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     speed.set_defaults(handler=_speed)
 
 
+def _add_verdicts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verdicts = sub.add_parser("verdicts", help="findings on a scan of each report against its text layer")
+    verdicts.add_argument("pdfs", nargs="+", help="digital PDF files or folders of them")
+    verdicts.add_argument("--dpi", type=int, default=200)
+    verdicts.add_argument("--workers", type=int, default=1, help="page processes for reading each scan")
+    verdicts.add_argument("--misses", default=None,
+                          help="write each cell read differently and each table of another shape here (TSV)")
+    verdicts.set_defaults(handler=_verdicts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -172,13 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     mutate = sub.add_parser("mutate", help="plant report errors in real digital reports; count the catches")
     mutate.add_argument("pdfs", nargs="+", help="PDF files or folders of them")
     mutate.set_defaults(handler=_mutate)
-    verdicts = sub.add_parser("verdicts", help="findings on a scan of each report against its text layer")
-    verdicts.add_argument("pdfs", nargs="+", help="digital PDF files or folders of them")
-    verdicts.add_argument("--dpi", type=int, default=200)
-    verdicts.add_argument("--workers", type=int, default=1, help="page processes for reading each scan")
-    verdicts.add_argument("--misses", default=None,
-                          help="write each cell read differently and each table of another shape here (TSV)")
-    verdicts.set_defaults(handler=_verdicts)
+    _add_verdicts(sub)
     rec = sub.add_parser("recognisers", help="recognition models on the same cell crops of report scans")
     rec.add_argument("dataset", help="folder of crops (written by --build)")
     rec.add_argument("--build", nargs="*", default=[], help="report PDFs (or folders) to cut the crops from")

@@ -150,8 +150,15 @@ class Verdicts:
     cells: Agreement
 
 
-def _errors(findings: list[Finding]) -> Counter[tuple[str, str]]:
-    return Counter((f.rule, f.message) for f in findings if f.severity == "error")
+Verdict = tuple[str, str, str | None, str | None, str | None, tuple[tuple[int, int], ...]]
+
+
+def _errors(findings: list[Finding]) -> Counter[Verdict]:
+    """The error verdicts, each as what it says (rule, English message, expected, actual, table,
+    cells), not as it quotes the narrative: a sentence quoted with a misread character elsewhere in it
+    (收人 for 收入) is the same verdict on the same figures."""
+    return Counter((f.rule, f.message_en or f.message, f.expected, f.actual, f.table, tuple(f.cells))
+                   for f in findings if f.severity == "error")
 
 
 def compare(pdf: Path, dpi: int, workers: int = 1) -> Verdicts:
@@ -168,7 +175,7 @@ def compare(pdf: Path, dpi: int, workers: int = 1) -> Verdicts:
         ocrd = enrich(extract_with_workers(scan, options, workers))
     truth, read = _errors(text.findings), _errors(ocrd.findings)
     added = Counter[str]()
-    for (rule, _), count in (read - truth).items():
+    for (rule, *_), count in (read - truth).items():
         added[rule] += count
     return Verdicts(pdf.name, sum(truth.values()), sum(read.values()), added, sum((truth - read).values()),
                     agreement(text, ocrd))
