@@ -24,21 +24,24 @@ from bench.pdfwrite import ScanPage, write_pdf
 from ocr.contract import Extraction, Finding, Table
 
 
-def scan_of(pdf: Path, out: Path, dpi: int, seed: int = 7) -> Path:
-    """``pdf`` as a scanned PDF at ``dpi`` (gray, mild sensor noise, JPEG quality 85)."""
+def scan_of(pdf: Path, out: Path, dpi: int, seed: int = 7, pages: tuple[int, int] | None = None) -> Path:
+    """``pdf`` (or its ``pages``, first and last) as a scanned PDF at ``dpi`` (gray, mild sensor noise,
+    JPEG quality 85)."""
     rng = np.random.default_rng(seed)
-    pages = []
+    span = ["-f", str(pages[0]), "-l", str(pages[1])] if pages else []
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), f"{tmp}/p"], check=True,
+        subprocess.run(["pdftoppm", "-r", str(dpi), *span, "-gray", "-png", str(pdf), f"{tmp}/p"], check=True,
                        capture_output=True, timeout=600)
-        for png in sorted(Path(tmp).glob("p-*.png")):
-            pixels = np.asarray(Image.open(png), dtype=np.float32)
-            noisy = np.clip(pixels + rng.normal(0, 6, pixels.shape), 0, 255).astype(np.uint8)
-            buffer = io.BytesIO()
-            Image.fromarray(noisy).save(buffer, format="JPEG", quality=85)
-            pages.append(ScanPage(buffer.getvalue(), noisy.shape[1], noisy.shape[0], dpi))
-    write_pdf(out, pages)
+        write_pdf(out, [_scanned_page(png, dpi, rng) for png in sorted(Path(tmp).glob("p-*.png"))])
     return out
+
+
+def _scanned_page(png: Path, dpi: int, rng: np.random.Generator) -> ScanPage:
+    pixels = np.asarray(Image.open(png), dtype=np.float32)
+    noisy = np.clip(pixels + rng.normal(0, 6, pixels.shape), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noisy).save(buffer, format="JPEG", quality=85)
+    return ScanPage(buffer.getvalue(), noisy.shape[1], noisy.shape[0], dpi)
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,9 @@ def agreement(truth: Extraction, read: Extraction) -> Agreement:
                       and _shape(table) == _shape(scan))
         counts["structure"] += int(same_shape)
         if not same_shape:
-            misses.append(Miss(table.id, table.page, -1, -1, _shape_text(table, table),
-                               _shape_text(scan, table)))
+            merged = {s for s in _shape(table) if s[2] > 1 or s[3] > 1}
+            misses.append(Miss(table.id, table.page, -1, -1, _size_and_spans(table, merged),
+                               _size_and_spans(scan, _shape(scan) ^ _shape(table))))
         _count_cells(table, scan, counts, misses)
     return Agreement(counts["tables"], counts["found"], counts["structure"], counts["joined"],
                      counts["links"],
@@ -115,11 +119,8 @@ def agreement(truth: Extraction, read: Extraction) -> Agreement:
                      tuple(misses))
 
 
-def _shape_text(table: Table, truth: Table) -> str:
-    """The table's size and the merged cells the other shape lacks (those of ``truth`` if it is the truth)."""
-    spans = sorted(s for s in _shape(table) if s[2] > 1 or s[3] > 1)
-    return f"{table.n_rows}x{table.n_cols} spans {spans}" if table is truth else \
-        f"{table.n_rows}x{table.n_cols} spans {sorted(_shape(table) ^ _shape(truth))}"
+def _size_and_spans(table: Table, spans: set[tuple[int, int, int, int]]) -> str:
+    return f"{table.n_rows}x{table.n_cols} spans {sorted(spans)}"
 
 
 def _count_cells(truth: Table, scan: Table, counts: Counter[str], misses: list[Miss]) -> None:

@@ -547,16 +547,16 @@ def _make_crop(gray: GrayImage, cell: _CleanCell, line: Box, *, min_height: int)
     rx0, ry0, _, _ = cell.region
     lx0, ly0, lx1, ly1 = line
     line_mask = cell.mask[ly0:ly1, lx0:lx1]
-    near_text = cv2.dilate(line_mask, np.ones((_reach(ly1 - ly0),) * 2, np.uint8)) > 0
-    text_ink = (line_mask > 0) | ((cell.specks[ly0:ly1, lx0:lx1] > 0) & near_text)
-    halo = max(3, (ly1 - ly0) // 6) | 1
-    inked = text_ink.astype(np.uint8)
-    white = ~((cv2.dilate(inked, np.ones((halo, halo), np.uint8)) > 0)
-              | (cv2.dilate(inked, np.ones((1, _reach(ly1 - ly0)), np.uint8)) > 0))
-    white |= cv2.dilate(cell.rule_ink[ly0:ly1, lx0:lx1], np.ones((3, 3), np.uint8)) > 0
-    white &= line_mask == 0
-    text = np.where(white, 255, gray[ry0 + ly0:ry0 + ly1, rx0 + lx0:rx0 + lx1])
-    extra = max(0, min_height - (ly1 - ly0))
-    image = np.full((ly1 - ly0 + extra, lx1 - lx0), 255, dtype=np.uint8)
-    image[extra // 2:extra // 2 + text.shape[0]] = text
+    height = ly1 - ly0
+    reach, halo = _reach(height), max(3, height // 6) | 1
+    near_text = cv2.dilate(line_mask, np.ones((reach, reach), np.uint8)) > 0
+    text = ((line_mask > 0) | ((cell.specks[ly0:ly1, lx0:lx1] > 0) & near_text)).astype(np.uint8)
+    kept = cv2.bitwise_or(cv2.dilate(text, np.ones((halo, halo), np.uint8)),
+                          cv2.dilate(text, np.ones((1, reach), np.uint8))) > 0
+    ruled = cv2.dilate(cell.rule_ink[ly0:ly1, lx0:lx1], np.ones((3, 3), np.uint8)) > 0
+    white = (~kept | ruled) & (line_mask == 0)
+    page = np.where(white, 255, gray[ry0 + ly0:ry0 + ly1, rx0 + lx0:rx0 + lx1])
+    extra = max(0, min_height - height)
+    image = np.full((height + extra, lx1 - lx0), 255, dtype=np.uint8)
+    image[extra // 2:extra // 2 + height] = page
     return CellCrop(image=np.ascontiguousarray(image), kind=classify_kind(line_mask))

@@ -337,7 +337,7 @@ def _continued(rule: Run, strokes: list[_Dash], crossing: GrayImage,
         drawn[dash.start:dash.end] = True
     reach = geometry.thickest + geometry.tolerance
     met = np.asarray(crossing[max(0, pos - reach):pos + reach + 1].any(axis=0))
-    crossings = _run_centres(met)
+    crossings = run_centres(met)
     drawn |= met  # where a crossing rule meets it, a rule's strokes merge into the crossing one
     longest = geometry.continue_gap or geometry.longest_gap
     high = end
@@ -353,7 +353,7 @@ def _continued(rule: Run, strokes: list[_Dash], crossing: GrayImage,
     return low, high
 
 
-def _run_centres(hits: npt.NDArray[np.bool_]) -> list[int]:
+def run_centres(hits: npt.NDArray[np.bool_]) -> list[int]:
     """Centres of the runs of True in ``hits``."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], hits.astype(np.int8), [0]))))
     return [int((a + b) // 2) for a, b in zip(edges[::2], edges[1::2], strict=True)]

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ocr.components import line_stats
-from ocr.dashes import PageRules
+from ocr.dashes import PageRules, run_centres
 from ocr.engines.base import GrayImage
 from ocr.preprocess import as_gray, ink_mask, rule_mask
 
@@ -289,9 +289,9 @@ def _judge_edge(pieces: list[Segment], ink: GrayImage, edge: tuple[int, int, int
         return True, coverage
     if hi - lo >= 1.5 * min_line:
         return False, coverage
-    inked = _has_line(ink, pos, start, end, band, horizontal=horizontal) and not _strokes_beside(
-        ink, (pos, lo, hi), band, horizontal=horizontal) and not _crossed(ink, (pos, lo, hi), band,
-                                                                          horizontal=horizontal)
+    inked = (_has_line(ink, pos, start, end, band, horizontal=horizontal)
+             and not _strokes_beside(ink, (pos, lo, hi), band, horizontal=horizontal)
+             and not _crossed(ink, (pos, lo, hi), band, horizontal=horizontal))
     return inked, coverage
 
 
@@ -307,8 +307,7 @@ def _crossed(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizonta
         return False
     through = (strip[:, centre - arm - 1:centre - 1].all(axis=1) & strip[:, centre - 1:centre + 2].any(axis=1)
                & strip[:, centre + 2:centre + 2 + arm].all(axis=1))
-    starts = np.flatnonzero(np.diff(np.concatenate(([0], through.astype(np.int8)))) == 1)
-    return starts.size >= 2
+    return len(run_centres(np.asarray(through))) >= 2
 
 
 def _strokes_beside(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizontal: bool) -> bool:

@@ -8,15 +8,13 @@ findings on a table that adds up. The page is rendered here from ../shared (neve
 
 from __future__ import annotations
 
-import io
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from bench.metrics import normalise
+from bench.verdicts import scan_of
 from ocr.pipeline import ExtractOptions, extract
 from service.fiscal_bridge import enrich
 
@@ -45,17 +43,8 @@ def test_digit_one_beside_a_rule_is_not_a_column(tmp_path: Path, dpi: int) -> No
 
 
 def _scanned(report: Path, page: int, dpi: int, tmp_path: Path) -> Path:
-    """One page as a scanner stores it: grey, the sensor's grain, JPEG (as ``bench.verdicts.scan_of``)."""
-    prefix = tmp_path / f"s{page}"
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-gray", "-png",
-                    str(report), str(prefix)], check=True, timeout=120)
-    pixels = np.asarray(Image.open(next(tmp_path.glob(f"s{page}*.png"))), dtype=np.float32)
-    grained = np.clip(pixels + np.random.default_rng(7).normal(0, 6, pixels.shape), 0, 255).astype(np.uint8)
-    out = tmp_path / f"scan-{page}.jpg"
-    buffer = io.BytesIO()
-    Image.fromarray(grained).save(buffer, format="JPEG", quality=85, dpi=(dpi, dpi))
-    out.write_bytes(buffer.getvalue())
-    return out
+    """One page as the verdicts benchmark scans a report (grey, the sensor's grain, JPEG)."""
+    return scan_of(report, tmp_path / f"scan-{page}.pdf", dpi, pages=(page, page))
 
 
 @pytest.mark.parametrize(("name", "page"), [("putuo-wanli-street-2023-budget.pdf", 32),
