@@ -12,6 +12,7 @@ every cell goes to the engine in one batch.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,6 +118,13 @@ _LOW_MARK = 0.45
 # How far (x glyph height) above or below a line a mark may stand and still belong to it (the dot
 # on top of 六 or 文 when the rest of the line is no taller).
 _NEAR_LINE = 0.2
+# Each stroke of a quotation mark is at least this tall (x glyph height); scan dust is smaller dots.
+_QUOTE_STROKE = 0.25
+# A flat hairline broken by the scan: pieces at most this tall (x glyph height), gaps between them at
+# most _BAR_GAP, the whole at least _BAR_SPAN long (a 一 or hyphen is 0.5-1 glyph wide; dust is dots).
+_HAIRLINE = 0.15
+_BAR_GAP = 0.4
+_BAR_SPAN = 0.5
 
 
 def glyph_height(masks: list[GrayImage]) -> int:
@@ -133,7 +141,8 @@ def glyph_height(masks: list[GrayImage]) -> int:
 
 
 def drop_specks(mask: GrayImage, glyph: int) -> GrayImage:
-    """Remove dust: small marks that are not on a text line, beyond its ends, or high inside it.
+    """Remove dust: small marks that are not on a text line, beyond its ends, or high inside it
+    (unless two of them side by side make a quotation mark).
 
     A cell holding nothing but small marks comes back empty, so it is read as blank; a dash counts
     as a glyph, not as a small mark.
@@ -143,11 +152,18 @@ def drop_specks(mask: GrayImage, glyph: int) -> GrayImage:
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     comps = np.asarray(stats[1:], dtype=np.int32)
     limit = _SMALL_MARK * glyph
+    dashes = np.array([_is_dash(comp, glyph) for comp in comps], dtype=bool)  # a nil amount
     small = (comps[:, cv2.CC_STAT_WIDTH] <= limit) & (comps[:, cv2.CC_STAT_HEIGHT] <= limit)
-    small &= ~np.array([_is_dash(comp, glyph) for comp in comps], dtype=bool)  # a nil amount
+    pieces = np.flatnonzero(small | dashes)  # what a broken hairline bar is made of
+    small &= ~dashes
     core = comps[~small]
     bands = _text_bands(core)
-    drop = [index + 1 for index in np.flatnonzero(small) if not _on_line(comps[index], bands, core, glyph)]
+    bars = _broken_bars(comps[pieces], bands, glyph)
+    in_bars = {int(index) for index, bar in zip(pieces, bars, strict=True) if bar}
+    loose = [index for index in np.flatnonzero(small)
+             if index not in in_bars and not _on_line(comps[index], bands, core, glyph)]
+    quotes = _quote_halves(comps[loose], bands, glyph)
+    drop = [index + 1 for index, quote in zip(loose, quotes, strict=True) if not quote]
     return _without(mask, labels, drop)
 
 
@@ -161,7 +177,7 @@ def drop_rule_remnants(mask: GrayImage, glyph: int, thin: int) -> GrayImage:
     The corner where a broken rule meets a crossing one leaves an L of two thin strokes in a
     corner of the crop, which is no sliver; read, it becomes a stray dash or 丨 beside the
     text, and it stretches the text line so that a decimal point looks like dust. It runs along
-    most of the edge it hugs, or sits in a corner, as no glyph beside the edge does.
+    most of the edge it hugs, or lies along the two edges of a corner, as no glyph beside the edge does.
     """
     if glyph <= 0 or not mask.any():
         return mask
@@ -176,9 +192,91 @@ def drop_rule_remnants(mask: GrayImage, glyph: int, thin: int) -> GrayImage:
         top_or_bottom = y <= thin or y + h >= height - thin
         along_side = side and h >= _REMNANT_SPAN * height
         along_top = top_or_bottom and w >= _REMNANT_SPAN * width
-        if along_side or along_top or (side and top_or_bottom and max(w, h) >= 0.5 * glyph):
+        corner = side and top_or_bottom and max(w, h) >= 0.5 * glyph
+        if along_side or along_top or (corner and _mostly_on_the_frame(labels == label, thin)):
             drop.append(label)
     return _without(mask, labels, drop)
+
+
+def _mostly_on_the_frame(component: npt.NDArray[np.bool_], thin: int) -> bool:
+    """Whether most of a component's ink lies within ``thin`` of the crop's edges: the two strokes of a
+    rule's corner do; a glyph of a light face standing in the corner of its cell only touches them
+    (the 支 of a wrapped 支出 against the left rule and the bottom: dropped, it read "出")."""
+    frame = np.ones_like(component)
+    frame[thin:-thin, thin:-thin] = False
+    return 2 * int((component & frame).sum()) >= int(component.sum())
+
+
+def _quote_halves(marks: npt.NDArray[np.int32], bands: list[Box], glyph: int) -> list[bool]:
+    """Which loose marks are halves of a quotation mark (“ ” ‘ ’ as pairs): two strokes of one size,
+    taller than wide, side by side at one height, up in a text line. Dust comes alone or at random;
+    a matched pair is the mark's own shape, so it is kept where a single high mark would be dropped."""
+    paired = [False] * len(marks)
+    strokes = [i for i, mark in enumerate(marks) if _quote_stroke(mark, glyph)]
+    for i, j in itertools.combinations(strokes, 2):
+        in_line = _in_a_line(marks[i], bands, glyph) or _in_a_line(marks[j], bands, glyph)
+        if in_line and _twins(marks[i], marks[j]):
+            paired[i] = paired[j] = True
+    return paired
+
+
+def _broken_bars(marks: npt.NDArray[np.int32], bands: list[Box], glyph: int) -> list[bool]:
+    """Which small marks are pieces of one flat hairline stroke broken by the scan (the 一 of 一级指标,
+    the top bar of 二 in a light Song face at 200 dpi): flat pieces in one row, short gaps between
+    them, inked over most of a length of at least half a glyph, in a text line's height beside or
+    inside it. Dust does not line up flat and dense over half a glyph."""
+    flat = [i for i, mark in enumerate(marks)
+            if int(mark[cv2.CC_STAT_WIDTH]) >= int(mark[cv2.CC_STAT_HEIGHT]) and _thin(mark, glyph)]
+    kept = [False] * len(marks)
+    for chain in _chains(sorted(flat, key=lambda i: int(marks[i][cv2.CC_STAT_LEFT])), marks, glyph):
+        left = int(marks[chain[0]][cv2.CC_STAT_LEFT])
+        right = max(int(marks[i][cv2.CC_STAT_LEFT] + marks[i][cv2.CC_STAT_WIDTH]) for i in chain)
+        inked = sum(int(marks[i][cv2.CC_STAT_WIDTH]) for i in chain)
+        if len(chain) >= 2 and right - left >= _BAR_SPAN * glyph and 2 * inked >= right - left \
+                and all(_in_a_line(marks[i], bands, glyph, beside=glyph) for i in (chain[0], chain[-1])):
+            for i in chain:
+                kept[i] = True
+    return kept
+
+
+def _thin(mark: npt.NDArray[np.int32], glyph: int) -> bool:
+    return int(mark[cv2.CC_STAT_HEIGHT]) <= max(2, round(_HAIRLINE * glyph))
+
+
+def _chains(order: list[int], marks: npt.NDArray[np.int32], glyph: int) -> list[list[int]]:
+    """Runs of marks, left to right, each sharing a pixel row with the last and at most a bar gap after it."""
+    chains: list[list[int]] = []
+    for i in order:
+        x, y, _, h = (int(v) for v in marks[i][:4])
+        if chains:
+            px, py, pw, ph = (int(v) for v in marks[chains[-1][-1]][:4])
+            if x - (px + pw) <= _BAR_GAP * glyph and y < py + ph and py < y + h:
+                chains[-1].append(i)
+                continue
+        chains.append([i])
+    return chains
+
+
+def _quote_stroke(mark: npt.NDArray[np.int32], glyph: int) -> bool:
+    width, height = int(mark[cv2.CC_STAT_WIDTH]), int(mark[cv2.CC_STAT_HEIGHT])
+    return height >= _QUOTE_STROKE * glyph and height > width
+
+
+def _twins(a: npt.NDArray[np.int32], b: npt.NDArray[np.int32]) -> bool:
+    """Two strokes of one height, tops level, side by side with at most a stroke's height between them."""
+    (ax, ay, aw, ah), (bx, by, bw, bh) = (tuple(int(v) for v in m[:4]) for m in (a, b))
+    alike = max(ah, bh) <= 1.5 * min(ah, bh) and abs(ay - by) <= 0.25 * max(ah, bh)
+    gap = max(ax, bx) - min(ax + aw, bx + bw)
+    return alike and 0 <= gap <= max(ah, bh)
+
+
+def _in_a_line(mark: npt.NDArray[np.int32], bands: list[Box], glyph: int, beside: float = 0.0) -> bool:
+    """A mark within a text line's height (or just above it), no further than the edge gap (or
+    ``beside``, if more) beyond its ends."""
+    x, y, w, h = (int(v) for v in mark[:4])
+    gap, reach = max(_EDGE_GAP * glyph, beside), _NEAR_LINE * glyph
+    return any(top - reach <= y and y + h <= bottom and left - gap <= x + w and x <= right + gap
+               for left, top, right, bottom in bands)
 
 
 def _is_dash(comp: npt.NDArray[np.int32], glyph: int) -> bool:

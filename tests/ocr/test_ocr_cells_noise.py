@@ -51,6 +51,54 @@ def test_cjk_enumeration_comma_after_a_flat_glyph_stays() -> None:
     assert np.array_equal(drop_specks(mask, glyph_height([mask])), mask)
 
 
+@pytest.mark.parametrize("text", ["“三公”经费预算数", "财政拨款“三公”经费"])
+def test_quotation_marks_inside_a_label_stay(text: str) -> None:
+    # Each half of “ and ” is a small mark high in the line between two glyphs, where single dust goes.
+    mask = _mask(text)
+    assert np.array_equal(drop_specks(mask, glyph_height([mask])), mask)
+
+
+def test_dust_high_between_glyphs_goes_even_in_pairs_of_round_specks() -> None:
+    clean = _mask("三公  经费")  # a space: room for the specks between two glyphs
+    dusty = clean.copy()
+    x0, y0, x1, _ = _ink_span(clean)
+    gaps = [x for x in range(x0 + 4, x1 - 4) if not clean[:, x - 6:x + 7].any()]
+    assert gaps, "the drawn label has a gap between two glyphs"
+    cv2.circle(dusty, (gaps[0] - 3, y0 + 3), 2, 255, -1)  # two round specks side by side, high in a gap:
+    cv2.circle(dusty, (gaps[0] + 4, y0 + 3), 2, 255, -1)  # as wide as tall, no quotation mark's strokes
+    assert _components(dusty) == _components(clean) + 2
+    assert np.array_equal(drop_specks(dusty, glyph_height([clean])), clean)
+
+
+def _with_marks(mask: np.ndarray, left: int, row: int, pieces: list[tuple[int, int]]) -> np.ndarray:
+    """``mask`` with flat two-pixel-high pieces (offset, length) drawn from ``left`` on ``row``."""
+    marked = mask.copy()
+    for offset, length in pieces:
+        marked[row:row + 2, left + offset:left + offset + length] = 255
+    return marked
+
+
+def test_a_hairline_bar_broken_into_pieces_before_its_line_stays() -> None:
+    # A light Song face at 200 dpi: the 一 of 一级指标 falls below the ink threshold in pieces, each a
+    # small mark beyond the start of the line (级, left whole, its first glyph), where dust goes.
+    clean = _mask("\u3000级指标")  # an ideographic space where the 一 stands
+    x0, y0, _, y1 = _ink_span(clean)
+    broken = _with_marks(clean, x0 - GLYPH + 3, (y0 + y1) // 2, [(0, 5), (8, 4), (15, 6), (24, 3)])
+    assert _components(broken) == _components(clean) + 4
+    assert np.array_equal(drop_specks(broken, glyph_height([clean])), broken)
+
+
+def test_specks_in_a_row_beside_a_line_too_short_or_too_sparse_for_a_bar_go() -> None:
+    clean = _mask("\u3000级指标")
+    x0, y0, _, y1 = _ink_span(clean)
+    row = (y0 + y1) // 2
+    sparse = _with_marks(clean, x0 - GLYPH + 3, row, [(0, 3), (12, 3)])  # one row, mostly gap: no stroke
+    short = _with_marks(clean, x0 - GLYPH + 3, row, [(0, 3), (5, 3)])  # a stroke too short for a bar
+    for dusty in (sparse, short):
+        assert _components(dusty) == _components(clean) + 2
+        assert np.array_equal(drop_specks(dusty, glyph_height([clean])), clean)
+
+
 def test_cell_with_only_specks_becomes_empty() -> None:
     mask = np.zeros((60, 200), np.uint8)
     cv2.circle(mask, (50, 30), 2, 255, -1)

@@ -72,6 +72,21 @@ def test_a_rule_corner_left_in_a_cell_crop_is_removed_but_text_is_kept() -> None
     assert cleaned[21:47, 80:95].all() and cleaned[40:46, 120:126].all()
 
 
+def test_a_glyph_standing_in_the_corner_of_its_cell_is_kept() -> None:
+    # A wrapped label's second line, 支出, against the left rule and the bottom of its cell: the glyph
+    # touches two edges like a rule's corner, but its ink lies inside, not along them.
+    image = Image.new("L", (190, 70), 0)
+    ImageDraw.Draw(image).text((0, 0), "支出", font=ImageFont.truetype(FONT, 30), fill=255)
+    glyphs = (np.asarray(image, dtype=np.uint8) > 127).astype(np.uint8) * 255
+    ys, xs = np.nonzero(glyphs)
+    ink = glyphs[:int(ys.max()) + 1, int(xs.min()):]  # ink on the left edge and the bottom
+    crop = np.zeros((ink.shape[0], 190), dtype=np.uint8)
+    crop[:, :ink.shape[1]] = ink
+    assert crop[:, 0].any() and crop[-1, :].any()
+    cleaned = drop_rule_remnants(crop, glyph=26, thin=9)
+    assert np.array_equal(cleaned, crop)
+
+
 def test_a_dashed_rule_is_rebuilt_through_a_crossing_that_shortens_its_dashes() -> None:
     # Where a broken horizontal rule crosses, the vertical keeps only a short dash with the
     # horizontal's ink beside it: not isolated, yet it must not cut the rule in two halves

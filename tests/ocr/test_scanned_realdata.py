@@ -48,12 +48,17 @@ def _scanned(report: Path, page: int, dpi: int, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(("name", "page"), [("putuo-wanli-street-2023-budget.pdf", 32),
-                                            ("putuo-finance-bureau-2024-final.pdf", 16)])
+                                            ("putuo-finance-bureau-2024-final.pdf", 16),
+                                            ("putuo-justice-2026-budget.pdf", 21),  # “三公”
+                                            ("putuo-justice-2026-budget.pdf", 19),  # 部 in a corner
+                                            ("putuo-wanli-street-2023-budget.pdf", 19)])  # 支 in a corner
 def test_short_cells_of_a_light_serif_scan_read_like_the_text_layer(tmp_path: Path, name: str,
                                                                       page: int) -> None:
     """A light Song face at 200 dpi: its one-pixel bars fall below the ink threshold in pieces. Crops
     whitened off the ink mask read 上海市 as "1.海市", 一级指标 as "级指标", 2023-12-31 as "20231231",
-    经常性项目 as "经帛性项目"; crops with a margin of page around the ink read the codes "08" as "8"."""
+    经常性项目 as "经帛性项目"; crops with a margin of page around the ink read the codes "08" as "8".
+    The halves of “ ” were dropped as dust ("三公经费预算数"), and a glyph in the corner of its cell as a
+    rule's corner (部门预算… read "门预算…", a wrapped 支出 read "出")."""
     report = REPORTS / name
     layer = extract(report, ExtractOptions(pages=(page,)))
     scan = extract(_scanned(report, page, 200, tmp_path), ExtractOptions(dpi=200))
