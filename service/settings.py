@@ -38,8 +38,13 @@ class Settings(BaseSettings):
     run_migrations: bool = Field(True, description="Run `alembic upgrade head` when the app starts")
 
     # -- HTTP API concurrency (see service/dbgate.py) ------------------------------------------------
-    api_threads: int = Field(40, ge=1, le=1000,
-                             description="Worker threads for sync endpoints (anyio's thread limiter)")
+    # 16, not 40: on the steady soak (200 clients, 2 cores) 16 threads served as many requests (35,110 vs
+    # 31,520-37,932) with memory flat from the first minute (+0.25 MB/min); with 40 each rare peak of
+    # concurrency raised the allocators' high-water mark a little further (+0.34 to +0.68 MB/min over five
+    # minutes, level only after about five). docs/benchmarks.md, soak memory.
+    api_threads: int = Field(16, ge=1, le=1000,
+                             description="Worker threads for sync endpoints (anyio's thread limiter); also "
+                                         "the database pool's size unless DB_POOL_SIZE is set")
     malloc_arenas: int = Field(2, ge=1, le=64,
                                description="glibc malloc arenas of the API process (each keeps its own free "
                                            "memory; the GIL runs one thread at a time)")
