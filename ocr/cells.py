@@ -229,14 +229,19 @@ def _broken_bars(marks: npt.NDArray[np.int32], bands: list[Box], glyph: int) -> 
             if int(mark[cv2.CC_STAT_WIDTH]) >= int(mark[cv2.CC_STAT_HEIGHT]) and _thin(mark, glyph)]
     kept = [False] * len(marks)
     for chain in _chains(sorted(flat, key=lambda i: int(marks[i][cv2.CC_STAT_LEFT])), marks, glyph):
-        left = int(marks[chain[0]][cv2.CC_STAT_LEFT])
-        right = max(int(marks[i][cv2.CC_STAT_LEFT] + marks[i][cv2.CC_STAT_WIDTH]) for i in chain)
-        inked = sum(int(marks[i][cv2.CC_STAT_WIDTH]) for i in chain)
-        if len(chain) >= 2 and right - left >= _BAR_SPAN * glyph and 2 * inked >= right - left \
-                and all(_in_a_line(marks[i], bands, glyph, beside=glyph) for i in (chain[0], chain[-1])):
+        if len(chain) >= 2 and _one_bar(marks[chain], bands, glyph):
             for i in chain:
                 kept[i] = True
     return kept
+
+
+def _one_bar(pieces: npt.NDArray[np.int32], bands: list[Box], glyph: int) -> bool:
+    """Pieces (left to right) long enough together, inked over most of their length, ending in a line."""
+    left = int(pieces[0][cv2.CC_STAT_LEFT])
+    right = int((pieces[:, cv2.CC_STAT_LEFT] + pieces[:, cv2.CC_STAT_WIDTH]).max())
+    inked = int(pieces[:, cv2.CC_STAT_WIDTH].sum())
+    ends_in_line = all(_in_a_line(piece, bands, glyph, beside=glyph) for piece in (pieces[0], pieces[-1]))
+    return right - left >= _BAR_SPAN * glyph and 2 * inked >= right - left and ends_in_line
 
 
 def _thin(mark: npt.NDArray[np.int32], glyph: int) -> bool:

@@ -245,10 +245,8 @@ def _has_line(mask: GrayImage, pos: int, start: int, end: int, band: int, *, hor
     lo, hi = start + band // 2 + 1, end - band // 2 - 1
     if hi - lo < 6:
         return True  # too short to judge; a boundary this tight is never a merge
-    if horizontal:
-        profile = mask[max(0, pos - band):pos + band + 1, lo:hi].max(axis=0) > 0
-    else:
-        profile = mask[lo:hi, max(0, pos - band):pos + band + 1].max(axis=1) > 0
+    around = _strip(mask, (max(0, pos - band), pos + band + 1), lo, hi, horizontal=horizontal)
+    profile = around.max(axis=1) > 0
     reach = max(2, band)
     touches_ends = bool(profile[:reach].any() and profile[-reach:].any())
     return touches_ends and float(profile.mean()) >= 0.7
@@ -301,7 +299,7 @@ def _crossed(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizonta
     stroke crosses."""
     pos, lo, hi = edge
     left = max(0, pos - band)
-    strip = (ink[left:pos + band + 1, lo:hi].T if horizontal else ink[lo:hi, left:pos + band + 1]) > 0
+    strip = _strip(ink, (left, pos + band + 1), lo, hi, horizontal=horizontal) > 0
     centre, arm = pos - left, max(3, band // 2)
     if hi <= lo or centre - arm - 1 < 0 or strip.shape[1] < centre + 2 + arm:
         return False
@@ -321,11 +319,16 @@ def _strokes_beside(ink: GrayImage, edge: tuple[int, int, int], band: int, *, ho
     if hi <= lo:
         return False
     near, far = band, 3 * band
-    if horizontal:
-        sides = (ink[max(0, pos - far):max(0, pos - near), lo:hi], ink[pos + near + 1:pos + far + 1, lo:hi])
-    else:
-        sides = (ink[lo:hi, max(0, pos - far):max(0, pos - near)], ink[lo:hi, pos + near + 1:pos + far + 1])
+    sides = (_strip(ink, (max(0, pos - far), max(0, pos - near)), lo, hi, horizontal=horizontal),
+             _strip(ink, (pos + near + 1, pos + far + 1), lo, hi, horizontal=horizontal))
     return any(side.size and float((side > 0).mean()) > _STROKE_INK for side in sides)
+
+
+def _strip(image: GrayImage, across: tuple[int, int], lo: int, hi: int, *, horizontal: bool) -> GrayImage:
+    """The pixels from ``lo`` to ``hi`` along an edge and ``across`` (first, last + 1) it, along the edge
+    down axis 0 whichever way the edge runs."""
+    first, last = across
+    return image[first:last, lo:hi].T if horizontal else image[lo:hi, first:last]
 
 
 class UnionFind:
