@@ -29,6 +29,7 @@ def _run(args: argparse.Namespace) -> int:
         realscans=not args.no_realscans,
         overlays=Path(args.overlays) if args.overlays else None,
         lexicon=not args.no_lexicon,
+        misses=Path(args.misses) if args.misses else None,
     )
     report = run_benchmark(config)
     print(format_report(report))
@@ -170,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--overlays", default=None, help="write truth/prediction overlay PNGs for failing tables here"
     )
+    run.add_argument("--misses", default=None,
+                     help="append a TSV line per truth cell read differently (configuration, document, "
+                          "page, table, row, col, truth, read) to this file")
     run.set_defaults(handler=_run)
     digital = sub.add_parser("digital", help="digital PDFs: text-layer path vs pdftoppm (and the OCR path)")
     digital.add_argument("pdfs", nargs="+", help="PDF files or folders of them")

@@ -3,9 +3,9 @@
 Crops come from scans of the published reports (``bench.verdicts.scan_of``), cut by the project's own
 grid and cell stages (``ocr.cells.cut_cell_lines``); the truth of a one-line cell is the text layer's
 cell at the same place. Only the recogniser differs between the two runs, so the comparison is fair to
-both: the PP-OCRv4 model of rapidocr_onnxruntime 1.4.4 (the project's) and any other PP-OCR
-recognition model given as an ONNX file with its character list in the model's metadata (rapidocr
-3.x ships PP-OCRv6 that way).
+both: the project's model (PP-OCRv6 small from rapidocr 3.10's wheel; PP-OCRv4 of
+rapidocr_onnxruntime 1.4.4 before) and any other PP-OCR recognition model given as an ONNX file with
+its character list in the model's metadata.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -25,7 +24,7 @@ from bench.verdicts import scan_of, tables_by_place
 from ocr.cells import cut_cell_lines
 from ocr.contract import Table
 from ocr.engines.base import Recognition
-from ocr.engines.rapid import pad_to_bgr, recognise_lines, shared_rapidocr
+from ocr.engines.rapid import OnnxRecogniser, open_session, pad_to_bgr, recognise_lines, shared_models
 from ocr.grid import find_tables, page_lines
 from ocr.pipeline import PixelReaders, extract
 from ocr.preprocess import enlarge_small_text, make_upright
@@ -72,23 +71,6 @@ def build(pdfs: list[Path], dpi: int, out: Path) -> int:
     return count
 
 
-class _OnnxRecogniser:
-    """A PP-OCR recognition model from its ONNX file, shaped like RapidOCR's recogniser."""
-
-    def __init__(self, model: Path) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
-        self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        characters = self._session.get_modelmeta().custom_metadata_map["character"].splitlines()
-        self.postprocess_op = type("Decode", (), {"character": ["blank", *characters, " "]})()
-
-    def session(self, batch: np.ndarray) -> list[np.ndarray]:
-        name = self._session.get_inputs()[0].name
-        return [self._session.run(None, {name: batch})[0]]
-
-
 @dataclass(frozen=True)
 class Score:
     model: str
@@ -102,7 +84,7 @@ def score(dataset: Path, model: Path | None) -> Score:
     """Read every crop of ``dataset`` with the project's model (``model`` None) or the given one."""
     lines = (dataset / "cells.jsonl").read_text(encoding="utf-8").splitlines()
     entries = [json.loads(line) for line in lines]
-    recogniser: Any = shared_rapidocr().text_rec if model is None else _OnnxRecogniser(model)
+    recogniser = shared_models().recogniser if model is None else OnnxRecogniser(open_session(model))
     images = [pad_to_bgr(np.asarray(Image.open(dataset / e["file"]), dtype=np.uint8)) for e in entries]
     recognise_lines(recogniser, images[:8])  # warm up
     start = time.perf_counter()
@@ -118,7 +100,7 @@ def score(dataset: Path, model: Path | None) -> Score:
         counts[kind][0] += int(read == expected)
         if read != expected:
             misses.append((expected, read))
-    name = "PP-OCRv4 (rapidocr_onnxruntime 1.4.4)" if model is None else model.name
+    name = "the project's (PP-OCRv6 small, rapidocr 3.10)" if model is None else model.name
     return Score(name, (counts["numeric"][0], counts["numeric"][1]), (counts["text"][0], counts["text"][1]),
                  seconds, misses)
 

@@ -30,7 +30,9 @@ from bench.metrics import (
     AdjacencyScore,
     TableScore,
     adjacency_score,
+    match_cells,
     match_tables,
+    normalise,
     same_structure,
     score_page,
 )
@@ -57,6 +59,7 @@ class RunConfig:
     overlays: Path | None = None
     timeout_s: float = 3600.0
     lexicon: bool = True  # the product's default: labels corrected against the fiscal vocabulary
+    misses: Path | None = None  # a TSV of every truth cell read differently (or not found)
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,38 @@ def score_extraction(truth: Extraction, predicted: Extraction | None) -> tuple[T
         guess = next((p for p in predicted.pages if p.number == page.number), None)
         rotation_right += int(guess is not None and guess.rotation % 360 == page.rotation % 360)
     return total, rotation_right
+
+
+def table_misses(truth: Table, predicted: Table | None) -> list[tuple[int, int, str, str]]:
+    """(row, col, expected, read) of every truth cell whose reading differs; unmatched cells read ''."""
+    pairs = dict(match_cells(truth, predicted)) if predicted is not None else {}
+    out = []
+    for index, cell in enumerate(truth.cells):
+        guess = predicted.cells[pairs[index]].text if predicted is not None and index in pairs else ""
+        if normalise(guess) != normalise(cell.text):
+            out.append((cell.row, cell.col, cell.text, guess))
+    return out
+
+
+def write_misses(inputs: Inputs, report: dict[str, Any], label: str, path: Path) -> None:
+    """Append one TSV line per cell read differently: configuration, document, page, table, cell."""
+    results: dict[str, Any] = report.get("results", {})
+    lines = []
+    for name, truth in inputs.corpus.items():
+        item = results.get(f"corpus:{name}")
+        guess = Extraction.model_validate(item["extraction"]) if item and item.get("extraction") else None
+        for page in truth.pages:
+            tables = [t for t in truth.tables if t.page == page.number]
+            found = [t for t in guess.tables if t.page == page.number] if guess else []
+            scale = _page_scale(page, guess.pages, page.number) if guess else 1.0
+            pairs = dict(match_tables(tables, found, scale))
+            for index, table in enumerate(tables):
+                matched = found[pairs[index]] if index in pairs else None
+                for row, col, expected, read in table_misses(table, matched):
+                    lines.append("\t".join([label, name, str(page.number), str(index), str(row), str(col),
+                                             expected.replace("\n", " "), read.replace("\n", " ")]))
+    with path.open("a", encoding="utf-8") as out:
+        out.writelines(line + "\n" for line in lines)
 
 
 def _ctdar_tables(predicted: Extraction | None) -> tuple[list[Table], float, int]:
@@ -296,6 +331,8 @@ def run_benchmark(config: RunConfig) -> dict[str, Any]:
             "worker_failed": report.get("failed"),
             **evaluate(inputs, report),
         }
+        if config.misses:
+            write_misses(inputs, report, label, config.misses)
         if config.overlays:
             write_failure_overlays(inputs, report, label.replace("/", "-").replace("@", "-"), config.overlays)
         rows.append(result)

@@ -90,8 +90,17 @@ def _drop_inner_specks(text: str) -> str:
     return _SPECK_BETWEEN_CJK.sub(lambda m: m.group(0) if paired and m.group(0) in "“”‘’" else "", text)
 
 
+# Flat bars a recogniser may give for the nil dash of an amount cell; 一 (CJK), ー (kana) and ─ (box
+# drawing) are letters elsewhere, read as the hyphen here. Dashes proper are kept as printed.
+_FLAT_BARS = frozenset("-‐‑‒–—―−－一ー─")
+_BARS_AS_HYPHEN = str.maketrans({"一": "-", "ー": "-", "─": "-"})
+
+
 def numeric_reading(text: str) -> str:
-    """A numeric crop's text with letters that look like digits (O, l, I) read as those digits."""
+    """A numeric crop's text with letters that look like digits (O, l, I) read as those digits, and a
+    reading of flat bars alone as the nil dash: in a crop of digit-shaped ink a 一 is a dash."""
+    if text and len(text) <= 2 and set(text) <= _FLAT_BARS:
+        return text.translate(_BARS_AS_HYPHEN)
     mapped = text.translate(_NUMERIC_LOOKALIKES)
     return mapped if mapped != text and _AMOUNT.match(mapped.replace(" ", "")) else text
 
