@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,23 +184,39 @@ def table_misses(truth: Table, predicted: Table | None) -> list[tuple[int, int, 
     return out
 
 
-def write_misses(inputs: Inputs, report: dict[str, Any], label: str, path: Path) -> None:
-    """Append one TSV line per cell read differently: configuration, document, page, table, cell."""
-    results: dict[str, Any] = report.get("results", {})
-    lines = []
+@dataclass(frozen=True)
+class PagePair:
+    """One corpus page: its truth tables, the tables read on it, which of those matched which."""
+
+    name: str
+    page: PageInfo
+    truth: list[Table]
+    guess: list[Table]
+    pairs: dict[int, int]  # truth index -> guess index
+    scale: float  # guess boxes x scale = truth frame
+
+
+def page_pairs(inputs: Inputs, report: dict[str, Any]) -> Iterator[PagePair]:
     for name, truth in inputs.corpus.items():
-        item = results.get(f"corpus:{name}")
+        item = report.get("results", {}).get(f"corpus:{name}")
         guess = Extraction.model_validate(item["extraction"]) if item and item.get("extraction") else None
         for page in truth.pages:
-            tables = [t for t in truth.tables if t.page == page.number]
-            found = [t for t in guess.tables if t.page == page.number] if guess else []
+            truth_tables = [t for t in truth.tables if t.page == page.number]
+            guess_tables = [t for t in guess.tables if t.page == page.number] if guess else []
             scale = _page_scale(page, guess.pages, page.number) if guess else 1.0
-            pairs = dict(match_tables(tables, found, scale))
-            for index, table in enumerate(tables):
-                matched = found[pairs[index]] if index in pairs else None
-                for row, col, expected, read in table_misses(table, matched):
-                    lines.append("\t".join([label, name, str(page.number), str(index), str(row), str(col),
-                                             expected.replace("\n", " "), read.replace("\n", " ")]))
+            pairs = dict(match_tables(truth_tables, guess_tables, scale))
+            yield PagePair(name, page, truth_tables, guess_tables, pairs, scale)
+
+
+def write_misses(inputs: Inputs, report: dict[str, Any], label: str, path: Path) -> None:
+    """Append one TSV line per cell read differently: configuration, document, page, table, cell."""
+    lines = []
+    for pair in page_pairs(inputs, report):
+        for index, table in enumerate(pair.truth):
+            matched = pair.guess[pair.pairs[index]] if index in pair.pairs else None
+            for row, col, expected, read in table_misses(table, matched):
+                place = [label, pair.name, str(pair.page.number), str(index), str(row), str(col)]
+                lines.append("\t".join([*place, expected.replace("\n", " "), read.replace("\n", " ")]))
     with path.open("a", encoding="utf-8") as out:
         out.writelines(line + "\n" for line in lines)
 
@@ -285,27 +301,15 @@ def _image_width(path: Path) -> int:
 def write_failure_overlays(inputs: Inputs, report: dict[str, Any], label: str, out_dir: Path) -> None:
     """Truth (green) and prediction (red) grids on the de-rotated scan, for tables whose structure differs."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, truth in inputs.corpus.items():
-        item = report.get("results", {}).get(f"corpus:{name}")
-        guess = Extraction.model_validate(item["extraction"]) if item and item.get("extraction") else None
-        for page in truth.pages:
-            truth_tables = [t for t in truth.tables if t.page == page.number]
-            guess_tables = [t for t in guess.tables if t.page == page.number] if guess else []
-            scale = _page_scale(page, guess.pages, page.number) if guess else 1.0
-            pairs = dict(match_tables(truth_tables, guess_tables, scale))
-            if all(
-                i in pairs and same_structure(t, guess_tables[pairs[i]]) for i, t in enumerate(truth_tables)
-            ):
-                continue
-            image = rasterise_page(inputs.corpus_paths[name], page.number, page.dpi)
-            image = degrade.rotate(degrade.quarter_turn(image, -page.rotation // 90), -page.skew_deg)
-            write_overlay(
-                out_dir / f"{label}-{name}-p{page.number}.png",
-                np.asarray(image, np.uint8),
-                truth_tables,
-                guess_tables,
-                scale=scale,
-            )
+    for pair in page_pairs(inputs, report):
+        pairs = pair.pairs
+        if all(i in pairs and same_structure(t, pair.guess[pairs[i]]) for i, t in enumerate(pair.truth)):
+            continue
+        page = pair.page
+        image = rasterise_page(inputs.corpus_paths[pair.name], page.number, page.dpi)
+        image = degrade.rotate(degrade.quarter_turn(image, -page.rotation // 90), -page.skew_deg)
+        write_overlay(out_dir / f"{label}-{pair.name}-p{page.number}.png", np.asarray(image, np.uint8),
+                      pair.truth, pair.guess, scale=pair.scale)
 
 
 def run_benchmark(config: RunConfig) -> dict[str, Any]:

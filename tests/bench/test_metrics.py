@@ -18,6 +18,7 @@ from bench.metrics import (
     score_page,
     score_table,
 )
+from bench.run import table_misses
 from ocr.contract import Cell, Table
 
 
@@ -159,3 +160,11 @@ def test_ctdar_annotation_loader(tmp_path: Path) -> None:
     assert page.tables == [(0.0, 0.0, 200.0, 100.0)]
     assert page.relations == {(100_000, 100_001, "h"), (100_000, 100_002, "v")}
     assert page.cells[100_001] == (110.0, 10.0, 190.0, 40.0)
+
+
+def test_misses_list_every_cell_read_differently_and_only_those() -> None:
+    truth = _table([["项目", "金额"], ["收入", "1,200.00"], ["支出", ""]])
+    read = _table([["项目", "金额"], ["收人", "1,200.00"], ["支出", "o"]])
+    assert table_misses(truth, read) == [(1, 0, "收入", "收人"), (2, 1, "", "o")]
+    assert table_misses(truth, truth) == []
+    assert len(table_misses(truth, None)) == 5  # a table not found: every cell with text is missed
