@@ -57,7 +57,7 @@ def test_probe_loads_no_model_and_names_what_is_missing(tmp_path: Path) -> None:
         tesseract.probe(str(tmp_path))
     code = ("import sys; from ocr.engines import probe_engine; probe_engine('rapidocr'); "
             "probe_engine('tesseract'); "
-            "print(sorted(m for m in ('onnxruntime', 'tesserocr', 'rapidocr_onnxruntime') "
+            "print(sorted(m for m in ('onnxruntime', 'tesserocr', 'rapidocr') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
