@@ -156,6 +156,7 @@ def drop_specks(mask: GrayImage, glyph: int) -> GrayImage:
     small = (comps[:, cv2.CC_STAT_WIDTH] <= limit) & (comps[:, cv2.CC_STAT_HEIGHT] <= limit)
     pieces = np.flatnonzero(small | dashes)  # what a broken hairline bar is made of
     small &= ~dashes
+    small |= _stray_slivers(comps, small, glyph)
     core = comps[~small]
     bands = _text_bands(core)
     bars = _broken_bars(comps[pieces], bands, glyph)
@@ -165,6 +166,30 @@ def drop_specks(mask: GrayImage, glyph: int) -> GrayImage:
     quotes = _quote_halves(comps[loose], bands, glyph)
     drop = [index + 1 for index, quote in zip(loose, quotes, strict=True) if not quote]
     return _without(mask, labels, drop)
+
+
+# A glyph of the text stands at least this tall (x glyph height): a digit's height; shorter, thin and
+# alone, a stroke is no character (a sliver a broken rule left, not the 1 beside it).
+_DIGIT_HEIGHT = 0.55
+_SLIVER_WIDTH = 0.25
+
+
+def _stray_slivers(comps: npt.NDArray[np.int32], small: npt.NDArray[np.bool_],
+                   glyph: int) -> npt.NDArray[np.bool_]:
+    """Thin upright strokes shorter than a digit with no glyph within a glyph's width of them: what a
+    rule's corner or a broken rule leaves in a cell. Taken as small marks, so dust unless on a line
+    (a 1 is as tall as the digits beside it; the short strokes of 小 or 心 stand beside the rest of it)."""
+    x, y = comps[:, cv2.CC_STAT_LEFT], comps[:, cv2.CC_STAT_TOP]
+    w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
+    thin = (w <= _SLIVER_WIDTH * glyph) & (h >= 2 * w) & (h < _DIGIT_HEIGHT * glyph) & ~small
+    out = np.zeros(len(comps), dtype=bool)
+    for index in np.flatnonzero(thin):
+        near_rows = (y < y[index] + h[index] + glyph / 2) & (y + h > y[index] - glyph / 2)
+        near_cols = (x < x[index] + w[index] + glyph) & (x + w > x[index] - glyph)
+        others = near_rows & near_cols & ~small
+        others[index] = False
+        out[index] = not others.any()
+    return out
 
 
 # Share of the crop's height (width) a remnant of a vertical (horizontal) rule runs along.

@@ -168,3 +168,26 @@ def test_dusty_table_reads_like_a_clean_one(rapid_engine: OcrEngine) -> None:
         blanks.extend(text for key, text in read.items() if key not in expected)
     assert blanks
     assert blanks == [""] * len(blanks)
+
+
+def test_a_short_thin_stroke_far_from_the_number_goes_with_the_speck_it_held_on_the_line() -> None:
+    # A broken rule's corner leaves a thin upright stroke half a digit tall in the cell; read, "0.00"
+    # became "1. 0.00". As a glyph it also stretched the line so that a speck beside it looked like text.
+    clean = _mask("0.00")
+    glyph = glyph_height([clean])
+    x0, y0, _, y1 = _ink_span(clean)
+    dusty = np.pad(clean, ((0, 0), (4 * GLYPH, 0)))
+    x0 += 4 * GLYPH
+    sliver = round(0.47 * glyph)  # taller than a speck, shorter than a digit
+    dusty[y0 - 6:y0 - 6 + sliver, x0 - 3 * GLYPH:x0 - 3 * GLYPH + 4] = 255  # up and left, as corners leave it
+    cv2.circle(dusty, (x0 - 3 * GLYPH + 16, (y0 + y1) // 2 + 4), 3, 255, -1)  # a speck at the line's height
+    assert _components(dusty) == _components(clean) + 2
+    kept = drop_specks(dusty, glyph)
+    assert np.array_equal(kept, np.pad(clean, ((0, 0), (4 * GLYPH, 0))))
+
+
+@pytest.mark.parametrize("text", ["1", "小心", "1,101.00", "川", "11"])
+def test_digits_and_short_strokes_of_glyphs_stay(text: str) -> None:
+    # a 1 is as tall as a digit; the short strokes of 小 and 心 stand beside the rest of the glyph
+    mask = _mask(text)
+    assert np.array_equal(drop_specks(mask, glyph_height([_mask("0.00预算")])), mask)
