@@ -125,6 +125,10 @@ _QUOTE_STROKE = 0.25
 _HAIRLINE = 0.15
 _BAR_GAP = 0.4
 _BAR_SPAN = 0.5
+# A glyph of the text stands at least this tall (x glyph or line height): a digit's height; shorter,
+# thin and alone, a stroke is no character (a sliver a broken rule left, not the 1 beside it).
+_DIGIT_HEIGHT = 0.55
+_SLIVER_WIDTH = 0.25
 
 
 def glyph_height(masks: list[GrayImage]) -> int:
@@ -166,12 +170,6 @@ def drop_specks(mask: GrayImage, glyph: int) -> GrayImage:
     quotes = _quote_halves(comps[loose], bands, glyph)
     drop = [index + 1 for index, quote in zip(loose, quotes, strict=True) if not quote]
     return _without(mask, labels, drop)
-
-
-# A glyph of the text stands at least this tall (x glyph height): a digit's height; shorter, thin and
-# alone, a stroke is no character (a sliver a broken rule left, not the 1 beside it).
-_DIGIT_HEIGHT = 0.55
-_SLIVER_WIDTH = 0.25
 
 
 def _stray_slivers(comps: npt.NDArray[np.int32], small: npt.NDArray[np.bool_],
@@ -420,7 +418,7 @@ def classify_kind(mask: GrayImage) -> CellKind:
         return "numeric"  # a lone dash (nil amount)
     narrow = wide = 0
     for _, _, w, h, area in stats[1:]:
-        if h >= 0.55 * height:
+        if h >= _DIGIT_HEIGHT * height:
             if w <= 0.85 * h:
                 narrow += area
             else:

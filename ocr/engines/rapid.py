@@ -56,6 +56,7 @@ def _model_dir() -> Path:
     return Path(spec.origin).parent / "models"
 
 
+@lru_cache(maxsize=1)
 def simplified_chinese() -> frozenset[str]:
     """The characters of a simplified-Chinese official document: GB 2312 (the national standard set of
     mainland simplified text) without its kana, the Chinese zero 〇 (dates), and printable ASCII.
@@ -141,14 +142,12 @@ def classify_upside_down(lines: Sequence[GrayImage]) -> float:
     if not lines:
         return 0.0
     classifier = shared_models().classifier
-    name = classifier.get_inputs()[0].name
-    flipped = total = 0.0
-    for line in lines:
-        probabilities = classifier.run(None, {name: _direction_input(pad_to_bgr(line))[None]})[0][0]
-        best = int(np.argmax(probabilities))
-        total += float(probabilities[best])
-        if _CLS_LABELS[best] == "180":
-            flipped += float(probabilities[best])
+    batch = np.stack([_direction_input(pad_to_bgr(line)) for line in lines])  # one shape: one run
+    probabilities = classifier.run(None, {classifier.get_inputs()[0].name: batch})[0]
+    best = probabilities.argmax(axis=1)
+    scores = probabilities[np.arange(len(best)), best]
+    flipped = float(scores[best == _CLS_LABELS.index("180")].sum())
+    total = float(scores.sum())
     return flipped / total if total else 0.0
 
 
