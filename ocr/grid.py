@@ -7,7 +7,8 @@ by contact, and groups whose extents overlap are merged (tables never overlap). 
 boundaries are clustered line positions; a missing outer border is inferred from where the
 perpendicular lines end. A merged cell is two adjacent grid cells whose shared edge holds
 no ruling-line piece reaching a crossing line (and, for edges too short for the line mask,
-no ink running end to end).
+no ink running end to end), nor the trace of a rule too faint for the masks, judged on the grey
+page; such a trace also restores a row or column line the masks lost altogether.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ _BOUNDARY_COVERAGE = 0.3
 _GLYPH_BESIDE = 0.6
 # Share of the paper beside a short edge that, if inked, makes the ink along it a character's stroke.
 _STROKE_INK = 0.12
+# Share of an edge a faint rule's averaged trace must run along (a rule broken in a scan keeps most
+# of its length), and the least darkness (grey levels) below the paper beside it that counts.
+_FAINT_COVERAGE = 0.5
+_FAINT_CONTRAST = 8.0
+# A trace along this share of an edge (or of a band's width) is worth a look, not yet a rule.
+_FAINT_TRACE = 0.2
 
 BBox = tuple[int, int, int, int]
 
@@ -89,6 +96,8 @@ class PageLines:
     # strokes run together more there, so the cell stage keeps the ink-based masks above.
     rule_horizontal: GrayImage | None = None
     rule_vertical: GrayImage | None = None
+    # The page itself: where the masks hold too little of a rule, its faint trace is judged on the grey.
+    gray: GrayImage | None = None
 
 
 def _tolerance(dpi: int) -> int:
@@ -158,6 +167,7 @@ def page_lines(gray: GrayImage, dpi: int) -> PageLines:
         min_line=length,
         rule_horizontal=rule_horizontal,
         rule_vertical=rule_vertical,
+        gray=gray,
     )
 
 
@@ -271,26 +281,88 @@ def _segment_coverage(segs: list[Segment], pos: int, start: int, end: int, band:
 
 
 def _judge_edge(pieces: list[Segment], ink: GrayImage, edge: tuple[int, int, int], band: int,
-                min_line: int, *, horizontal: bool) -> tuple[bool, float]:
+                min_line: int, *, horizontal: bool, gray: GrayImage | None = None) -> tuple[bool, float]:
     """Is the edge a cell boundary, and what share of it do rule pieces cover?
 
     A boundary has pieces of a ruling line along the edge or (short edges) ink end to end.
     ``pieces`` are the table's ruling-line runs as scanned (longer than a glyph stroke, not
     bridged), so any real share of them inside the edge is a rule that lost pieces in the
     scan. An edge long enough to hold such a piece but without any is a merged cell, even
-    if glyph strokes line up there.
+    if glyph strokes line up there. Failing both, the faint trace of a rule on the grey page
+    (``gray``) decides: a rule too faint for the masks under noise is still there when averaged
+    along its length.
     """
     pos, start, end = edge
     lo, hi = start + band + 1, end - band - 1
     coverage = _segment_coverage(pieces, pos, lo, hi, band)
     if coverage >= _BOUNDARY_COVERAGE:
         return True, coverage
+    faint = 0.0 if gray is None else _faint_rule_share(gray, ink, (pos, lo, hi), band, horizontal=horizontal)
+    if faint >= _FAINT_COVERAGE:
+        return True, max(coverage, faint)
+    # A fainter trace is no boundary by itself, but tells which edge of an impossible merge was one.
+    evidence = max(coverage, faint if faint >= _FAINT_TRACE else 0.0)
     if hi - lo >= 1.5 * min_line:
-        return False, coverage
+        return False, evidence
     inked = (_has_line(ink, pos, start, end, band, horizontal=horizontal)
              and not _strokes_beside(ink, (pos, lo, hi), band, horizontal=horizontal)
              and not _crossed(ink, (pos, lo, hi), band, horizontal=horizontal))
-    return inked, coverage
+    return inked, evidence
+
+
+def _faint_rule_share(gray: GrayImage, ink: GrayImage, edge: tuple[int, int, int], band: int, *,
+                      horizontal: bool) -> float:
+    """Share of an edge along which a thin line darker than the paper on both sides of it runs.
+
+    Averaged along the edge over a short window, the noise of the scan falls away while a rule
+    keeps its tone, however faint. Where a glyph lies on the edge (ink on the line reaching out of
+    a rule's width: a stroke of text in a cell merged over the edge, or a line of text along it)
+    nothing is judged: a rule never cuts through text, and text's own strokes are dark enough to
+    pass for one.
+    """
+    pos, lo, hi = edge
+    far = 3 * band + 2
+    if hi - lo < 4 * band or pos - far < 0:
+        return 0.0
+    strip = _strip(gray, (pos - far, pos + far + 1), lo, hi, horizontal=horizontal).astype(np.float32)
+    if strip.shape[1] < 2 * far + 1:
+        return 0.0
+    window = max(5, 2 * band + 1)
+    smooth = cv2.blur(strip, (1, window))  # along the edge only
+    left, right = smooth[:, :far - band - 1], smooth[:, far + band + 2:]
+    paper = np.maximum(np.median(left, axis=1), np.median(right, axis=1))
+    # The scan's grain, from how the paper's tone beside the edge wanders along it (robust to text).
+    steps = np.diff(paper)
+    grain = 1.4826 * float(np.median(np.abs(steps - np.median(steps)))) / np.sqrt(2.0) if steps.size else 0.0
+    band_columns = smooth[:, far - band:far + band + 1]
+    # The rule's own column within the band: the darkest along the edge. A rule is straight: its
+    # trace stays on that column all along, where a slanted stroke (the / of 年度(/项目)) drifts across.
+    line = int(np.argmin(np.median(band_columns, axis=0)))
+    straight = np.abs(np.argmin(band_columns, axis=1) - line) <= 1
+    dark = ((paper - band_columns.min(axis=1)) > max(_FAINT_CONTRAST, 4.0 * grain)) & straight
+    marks = _strip(ink, (pos - far, pos + far + 1), lo, hi, horizontal=horizontal) > 0
+    text = _glyphs_on_the_edge(marks, far - band + line, max(1, band // 2))
+    judged = cv2.dilate(text.astype(np.uint8)[:, None], np.ones((window, 1), np.uint8))[:, 0] == 0
+    reach = 2 * band
+    # A rule runs rule to rule: its trace meets the crossing rules at both ends (a glyph's stroke on
+    # the edge of a merged cell stops short of one at least).
+    if judged.mean() < _FAINT_COVERAGE or not (dark[:reach].any() and dark[-reach:].any()):
+        return 0.0
+    return float(dark[judged].mean())
+
+
+def _glyphs_on_the_edge(marks: npt.NDArray[np.bool_], line: int, half: int) -> npt.NDArray[np.bool_]:
+    """Where along the edge a mark lies on the rule's column ``line`` and reaches out of its width
+    (``half`` each side): a glyph's stroke on the edge (the stem of 支 in a cell merged over it), over
+    the glyph's whole length. Ink beside the rule, however near, is the text of a neighbouring cell."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
+    out = np.zeros(marks.shape[0], dtype=bool)
+    for index in range(1, count):
+        x, y, w, h = (int(v) for v in stats[index, :4])
+        on_line = x <= line < x + w
+        if on_line and (x < line - half or x + w > line + half + 1):
+            out[y:y + h] = True
+    return out
 
 
 def _crossed(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizontal: bool) -> bool:
@@ -359,7 +431,8 @@ class _Edge:
 
 
 def _grid_edges(rows: list[int], cols: list[int], pieces: tuple[list[Segment], list[Segment]],
-                masks: tuple[GrayImage, GrayImage], *, band: int, min_line: int) -> list[_Edge]:
+                masks: tuple[GrayImage, GrayImage], *, band: int, min_line: int,
+                gray: GrayImage | None = None) -> list[_Edge]:
     """Every shared edge of two neighbouring grid cells: column edges row by row, then row edges."""
     n_cols = len(cols) - 1
     # (cell a, cell b, line, (pos, start, end), horizontal)
@@ -371,7 +444,7 @@ def _grid_edges(rows: list[int], cols: list[int], pieces: tuple[list[Segment], l
     for a, b, line, edge, horizontal in shared:
         side = 0 if horizontal else 1
         boundary, coverage = _judge_edge(pieces[side], masks[side], edge, band, min_line,
-                                         horizontal=horizontal)
+                                         horizontal=horizontal, gray=gray)
         edges.append(_Edge(a, b, line, boundary, coverage))
     return edges
 
@@ -464,14 +537,14 @@ def _contradicted_lines(edges: list[_Edge], flat: npt.NDArray[np.intp], label: i
 
 
 def _merge_cells(rows: list[int], cols: list[int], pieces: tuple[list[Segment], list[Segment]],
-                 masks: tuple[GrayImage, GrayImage], *, band: int,
-                 min_line: int) -> list[tuple[int, int, int, int]]:
+                 masks: tuple[GrayImage, GrayImage], *, band: int, min_line: int,
+                 gray: GrayImage | None = None) -> list[tuple[int, int, int, int]]:
     """Merged regions as (row0, col0, row1, col1), end-exclusive, covering the grid exactly once.
 
     ``pieces`` are the (horizontal, vertical) rule runs, ``masks`` the ink-or-line masks.
     """
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
-    edges = _grid_edges(rows, cols, pieces, masks, band=band, min_line=min_line)
+    edges = _grid_edges(rows, cols, pieces, masks, band=band, min_line=min_line, gray=gray)
     owner = _owners(edges, n_rows, n_cols)
     for _ in range(len(edges)):
         repaired = _contradicted_edge(edges, owner)
@@ -675,10 +748,13 @@ def _build_table(group: _LineGroup, lines: PageLines, tol: int) -> TableGrid | N
         return None
     line_width = int(np.median([s.thickness for s in hs + vs]))
     band = max(3, line_width + 2)
+    if lines.gray is not None:
+        rows = _with_faint_lines(lines.gray, lines.ink, rows, cols, band, horizontal=True)
+        cols = _with_faint_lines(lines.gray, lines.ink, cols, rows, band, horizontal=False)
     mask_h = as_gray(cv2.bitwise_or(lines.ink, lines.horizontal))
     mask_v = as_gray(cv2.bitwise_or(lines.ink, lines.vertical))
     regions = _merge_cells(rows, cols, (group.h_pieces, group.v_pieces), (mask_h, mask_v), band=band,
-                           min_line=lines.min_line)
+                           min_line=lines.min_line, gray=lines.gray)
     cells = tuple(
         GridCell(row=r0, col=c0, row_span=r1 - r0, col_span=c1 - c0,
                  bbox=(cols[c0], rows[r0], cols[c1], rows[r1]))
@@ -686,6 +762,71 @@ def _build_table(group: _LineGroup, lines: PageLines, tol: int) -> TableGrid | N
     )
     return TableGrid(bbox=(cols[0], rows[0], cols[-1], rows[-1]), rows=tuple(rows), cols=tuple(cols),
                      cells=cells, line_width=line_width)
+
+
+def _with_faint_lines(gray: GrayImage, ink: GrayImage, across: list[int], along: list[int], band: int, *,
+                      horizontal: bool) -> list[int]:
+    """``across`` (row boundaries if ``horizontal``, else column ones) with the rules the masks lost
+    and the grey page still shows: a faint trace running rule to rule along at least two
+    neighbouring cells of a band, at one position, cutting no text (``_faint_rule_share``)."""
+    found = list(across)
+    pending = list(itertools.pairwise(across))
+    while pending:
+        low, high = pending.pop()
+        position = _faint_line_in(gray, ink, (low, high), along, band, horizontal=horizontal)
+        if position is not None:
+            found.append(position)
+            pending += [(low, position), (position, high)]
+    return sorted(found)
+
+
+def _faint_line_in(gray: GrayImage, ink: GrayImage, span: tuple[int, int], along: list[int], band: int, *,
+                   horizontal: bool) -> int | None:
+    """The position of a lost rule between ``span``'s boundaries, if its faint trace shows."""
+    low, high = span
+    margin = 3 * band
+    if high - low < 2 * margin + 2:
+        return None
+    start, end = along[0], along[-1]
+    # Kept in bytes: a band of a table whose rules are lost can be most of a page.
+    window = np.ascontiguousarray(_strip(gray, (low, high), start, end, horizontal=horizontal).T)
+    smooth = cv2.blur(window, (4 * band + 1, 1))  # along the line: rows of ``smooth`` run along it
+    reach = band + 2
+    size = smooth.shape[0] - 2 * reach
+    centre = np.minimum(np.minimum(smooth[reach - 1:reach - 1 + size], smooth[reach:reach + size]),
+                        smooth[reach + 1:reach + 1 + size])
+    darker_side = np.minimum(smooth[:size], smooth[2 * reach:])
+    profile = ((darker_side.astype(np.int16) - centre) > _FAINT_CONTRAST).mean(axis=1)
+    offset = reach  # profile[i] is the position low + i + offset
+    lo_index, hi_index = margin - offset, len(profile) - (margin - offset)
+    if hi_index <= lo_index:
+        return None
+    best = lo_index + int(np.argmax(profile[lo_index:hi_index]))
+    if profile[best] < _FAINT_TRACE:
+        return None
+    position = low + best + offset
+    edges = [(position, a + band + 1, b - band - 1) for a, b in itertools.pairwise(along)]
+    traced = [_faint_rule_share(gray, ink, edge, band, horizontal=horizontal) >= _FAINT_COVERAGE
+              for edge in edges]
+    runs = [len(list(group)) for value, group in itertools.groupby(traced) if value]
+    if not runs or max(runs) < 2:
+        return None
+    # The trace must show where nothing but paper lies beside it, in two cells at least: the strokes
+    # of text lined up (the right stems of a column of labels of one length, in a face whose thin
+    # strokes the ink mask lost) pass for a rule only with the rest of their glyphs beside them.
+    clear = [edge for seen, edge in zip(traced, edges, strict=True)
+             if seen and _paper_beside(ink, edge, band, horizontal=horizontal)]
+    return position if len(clear) >= 2 else None
+
+
+def _paper_beside(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizontal: bool) -> bool:
+    """No ink within a few rule widths of the edge on either side (the rule's own band left out)."""
+    pos, lo, hi = edge
+    far = 3 * band + 2
+    if hi <= lo or pos - far < 0:
+        return False
+    marks = _strip(ink, (pos - far, pos + far + 1), lo, hi, horizontal=horizontal)
+    return not (marks[:, :far - band].any() or marks[:, far + band + 1:].any())
 
 
 def _inside_a_text_line(box: BBox, ink: GrayImage) -> bool:

@@ -82,3 +82,18 @@ def test_a_glyph_standing_on_a_column_line_does_not_split_its_merged_cell(tmp_pa
               for t in (*layer.tables, *scan.tables)]
     assert len(scan.tables) == len(layer.tables) == 1
     assert shapes[0] == shapes[1]
+
+
+@pytest.mark.parametrize(("name", "page"), [("putuo-justice-2026-budget.pdf", 14),
+                                            ("putuo-wanli-street-2023-budget.pdf", 31)])
+def test_strokes_lined_up_down_a_column_are_no_lost_rule(tmp_path: Path, name: str, page: int) -> None:
+    """Labels of one length end at one x (三、卫生健康支出, 四、住房保障支出): in a light Song face at 200
+    dpi the ink mask keeps only the upright strokes of their last glyph, and their faint trace, lined
+    up from row to row, passed for a rule the masks had lost (a phantom column, the labels cut)."""
+    report = REPORTS / name
+    layer = extract(report, ExtractOptions(pages=(page,)))
+    scan = extract(_scanned(report, page, 200, tmp_path), ExtractOptions(dpi=200))
+    shapes = [{(c.row, c.col, c.row_span, c.col_span) for c in t.cells}
+              for t in (*layer.tables, *scan.tables)]
+    assert len(scan.tables) == len(layer.tables) == 1
+    assert shapes[0] == shapes[1]
