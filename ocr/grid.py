@@ -321,7 +321,7 @@ def _faint_rule_share(gray: GrayImage, ink: GrayImage, edge: tuple[int, int, int
     pass for one.
     """
     pos, lo, hi = edge
-    far = 3 * band + 2
+    far = _side_reach(band)
     if hi - lo < 4 * band or pos - far < 0:
         return 0.0
     strip = _strip(gray, (pos - far, pos + far + 1), lo, hi, horizontal=horizontal).astype(np.float32)
@@ -349,6 +349,11 @@ def _faint_rule_share(gray: GrayImage, ink: GrayImage, edge: tuple[int, int, int
     if judged.mean() < _FAINT_COVERAGE or not (dark[:reach].any() and dark[-reach:].any()):
         return 0.0
     return float(dark[judged].mean())
+
+
+def _side_reach(band: int) -> int:
+    """How far beside an edge (px) the paper or ink next to a rule is looked at: a few rule widths."""
+    return 3 * band + 2
 
 
 def _glyphs_on_the_edge(marks: npt.NDArray[np.bool_], line: int, half: int) -> npt.NDArray[np.bool_]:
@@ -822,7 +827,7 @@ def _faint_line_in(gray: GrayImage, ink: GrayImage, span: tuple[int, int], along
 def _paper_beside(ink: GrayImage, edge: tuple[int, int, int], band: int, *, horizontal: bool) -> bool:
     """No ink within a few rule widths of the edge on either side (the rule's own band left out)."""
     pos, lo, hi = edge
-    far = 3 * band + 2
+    far = _side_reach(band)
     if hi <= lo or pos - far < 0:
         return False
     marks = _strip(ink, (pos - far, pos + far + 1), lo, hi, horizontal=horizontal)

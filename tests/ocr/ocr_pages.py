@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from ocr.grid import TableGrid
 
 FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 SERIF_PATH = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
@@ -188,3 +191,15 @@ def render_page(tables: list[TableSpec], title: str | None = "收入支出决算
 def save_png(image: Image.Image, path: Path, dpi: int = DPI) -> Path:
     image.save(path, dpi=(dpi, dpi))
     return path
+
+
+def drawn_gray(spec: TableSpec) -> np.ndarray:
+    """``spec`` drawn alone on a blank page, as a grey array the grid stage takes."""
+    image = blank_page()
+    draw_table(ImageDraw.Draw(image), spec)
+    return np.asarray(image, dtype=np.uint8).copy()
+
+
+def merged_spans(grid: TableGrid) -> set[Span]:
+    """The grid's merged cells, as ``TableSpec.spans`` lists them."""
+    return {(c.row, c.col, c.row_span, c.col_span) for c in grid.cells if c.row_span > 1 or c.col_span > 1}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from ocr_pages import DPI, Page, TableSpec, budget_table, render_page
+from ocr_pages import DPI, Page, TableSpec, budget_table, merged_spans, render_page
 from PIL import Image
 
 from ocr.engines import get_orientation
@@ -15,13 +15,10 @@ def _gray(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.uint8).copy()
 
 
-def _spans(grid: TableGrid) -> set[tuple[int, int, int, int]]:
-    return {(c.row, c.col, c.row_span, c.col_span) for c in grid.cells if c.row_span > 1 or c.col_span > 1}
-
 
 def _assert_matches(grid: TableGrid, spec: TableSpec) -> None:
     assert (grid.n_rows, grid.n_cols) == (len(spec.row_heights), len(spec.col_widths))
-    assert _spans(grid) == set(spec.spans)
+    assert merged_spans(grid) == set(spec.spans)
     covered = sum(c.row_span * c.col_span for c in grid.cells)
     assert covered == grid.n_rows * grid.n_cols
 

@@ -8,24 +8,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from ocr_pages import DPI, TableSpec, blank_page, budget_table, draw_table
-from PIL import ImageDraw
+from ocr_pages import DPI, TableSpec, budget_table, drawn_gray, merged_spans
 
 from ocr.grid import TableGrid, find_tables
 
 PAPER = 236
 NOISE = 10.0
 TONE = 215  # the test split's faint rules: 70-80 % of their darkness gone
-
-
-def _spans(grid: TableGrid) -> set[tuple[int, int, int, int]]:
-    return {(c.row, c.col, c.row_span, c.col_span) for c in grid.cells if c.row_span > 1 or c.col_span > 1}
-
-
-def _page(spec: TableSpec) -> np.ndarray:
-    image = blank_page()
-    draw_table(ImageDraw.Draw(image), spec)
-    return np.asarray(image, dtype=np.uint8).copy()
 
 
 def _scanned(gray: np.ndarray, seed: int = 3) -> np.ndarray:
@@ -52,12 +41,12 @@ def _assert_shape(grids: list[TableGrid], spec: TableSpec) -> None:
     assert len(grids) == 1
     grid = grids[0]
     assert (grid.n_rows, grid.n_cols) == (len(spec.row_heights), len(spec.col_widths))
-    assert _spans(grid) == set(spec.spans)
+    assert merged_spans(grid) == set(spec.spans)
 
 
 def test_a_faint_broken_column_rule_still_parts_a_blank_amount_from_its_label() -> None:
     spec = budget_table()
-    gray = _page(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     # The rule between the income labels and their amounts, rows 2-5; row 3's amount is blank, so
     # without the rule its cell joined the label's.
@@ -67,7 +56,7 @@ def test_a_faint_broken_column_rule_still_parts_a_blank_amount_from_its_label() 
 
 def test_a_faint_row_rule_lost_by_the_masks_is_found_on_the_grey_page() -> None:
     spec = budget_table()
-    gray = _page(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     _faint_dashes(gray, (xs[0] + 3, ys[4] - 3, xs[-1] - 3, ys[4] + 4), vertical=False, tone=TONE)
     _assert_shape(find_tables(_scanned(gray), DPI), spec)
@@ -78,7 +67,7 @@ def test_a_label_centred_over_two_rows_does_not_pass_for_their_lost_rule() -> No
              (1, 1): "2,106.66", (2, 1): "326.71", (3, 0): "卫生健康支出", (3, 1): "60.99"}
     # The label of rows 1-2 is centred on the boundary of the rows the amounts keep.
     spec = TableSpec(col_widths=[520, 260], row_heights=[56] * 4, texts=texts, spans=[(1, 0, 2, 1)])
-    gray = _page(spec)
+    gray = drawn_gray(spec)
     _assert_shape(find_tables(_scanned(gray), DPI), spec)
 
 
@@ -86,6 +75,6 @@ def test_a_header_text_across_a_column_boundary_of_its_merged_cell_keeps_it_merg
     texts = {(0, 0): "一般公共预算财政拨款支出决算数", (1, 0): "项目", (1, 1): "决算数",
              (2, 0): "一般公共服务支出", (2, 1): "2,106.66"}
     spec = TableSpec(col_widths=[300, 380], row_heights=[56] * 3, texts=texts, spans=[(0, 0, 1, 2)])
-    gray = _page(spec)
+    gray = drawn_gray(spec)
     _assert_shape(find_tables(_scanned(gray), DPI), spec)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pypdf
-from ocr_pages import DPI, TableSpec, blank_page, budget_table, draw_table, font
+from ocr_pages import DPI, TableSpec, blank_page, budget_table, drawn_gray, font, merged_spans
 from PIL import Image, ImageDraw
 
 from ocr.grid import TableGrid, find_tables
@@ -14,28 +14,19 @@ from ocr.preprocess import rule_mask
 from ocr.rasterise import open_document, rasterise_page
 
 
-def _spans(grid: TableGrid) -> set[tuple[int, int, int, int]]:
-    return {(c.row, c.col, c.row_span, c.col_span) for c in grid.cells if c.row_span > 1 or c.col_span > 1}
-
-
 def _assert_structure(grids: list[TableGrid], spec: TableSpec) -> None:
     assert len(grids) == 1, [g.bbox for g in grids]
     grid = grids[0]
     assert (grid.n_rows, grid.n_cols) == (len(spec.row_heights), len(spec.col_widths))
-    assert _spans(grid) == set(spec.spans)
+    assert merged_spans(grid) == set(spec.spans)
     xs = spec.col_x()
     assert all(abs(a - b) <= 4 for a, b in zip(grid.cols, xs, strict=True))
 
 
-def _drawn(spec: TableSpec) -> np.ndarray:
-    image = blank_page()
-    draw_table(ImageDraw.Draw(image), spec)
-    return np.asarray(image, dtype=np.uint8).copy()
-
 
 def test_rules_with_long_dropouts_and_no_side_border_stay_one_table() -> None:
     spec = budget_table(outer_left_right=False)
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     row_height = spec.row_heights[0]
     # Dropouts nearly a row height long in every horizontal rule, away from the crossings, and
@@ -52,7 +43,7 @@ def test_rules_with_long_dropouts_and_no_side_border_stay_one_table() -> None:
 
 def test_merged_cell_edge_without_rule_is_not_split_by_aligned_strokes() -> None:
     spec = budget_table()
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     # Glyph-like strokes standing on the missing boundary under the 收入 header span: short,
     # thick, touching neither end of the edge together.
@@ -63,7 +54,7 @@ def test_merged_cell_edge_without_rule_is_not_split_by_aligned_strokes() -> None
 
 def test_faint_grey_rules_under_noise_are_found() -> None:
     spec = budget_table()
-    drawn = _drawn(spec)
+    drawn = drawn_gray(spec)
     rng = np.random.default_rng(7)
     # 38 % grey ink on slightly grey paper, with sigma-10 scanner noise.
     faint = np.where(drawn < 128, 158.0, 232.0) + rng.normal(0.0, 10.0, drawn.shape)
@@ -109,7 +100,7 @@ def test_a_header_rule_lost_over_one_column_does_not_swallow_the_header() -> Non
     # crossing: merging through the gap would make an L of merged cells, and growing that L
     # into a rectangle would swallow 决算数 too.
     spec = budget_table()
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     gray[ys[1] - 3:ys[1] + 4, xs[0] - 3:xs[1] - 40] = 255
     _assert_structure(find_tables(gray, DPI), spec)
@@ -119,7 +110,7 @@ def test_a_rule_lost_over_two_rows_of_a_tall_column_split_is_restored() -> None:
     texts = {(0, 0): "年度绩效目标", (0, 1): "100"} | {(r, 2): f"指标{r}" for r in range(6)}
     spec = TableSpec(col_widths=[320, 200, 420], row_heights=[56] * 6, texts=texts,
                      spans=[(0, 0, 6, 1), (0, 1, 6, 1)])
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     gray[ys[0] + 3:ys[2] + 3, xs[1] - 3:xs[1] + 4] = 255  # the rule between them, gone for two rows
     _assert_structure(find_tables(gray, DPI), spec)
@@ -131,7 +122,7 @@ def test_a_glyph_stem_just_past_a_rule_end_does_not_split_a_merged_header() -> N
     texts = {(0, 0): "", (1, 0): "类", (1, 1): "款", (1, 2): "项", (0, 3): "科目名称"}
     spec = TableSpec(col_widths=[150, 150, 150, 500], row_heights=[60, 56, 56], texts=texts,
                      spans=[(0, 0, 1, 3), (0, 3, 2, 1)])
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     x = xs[1]
     gray[ys[0] + 14:ys[1] - 5, x - 1:x + 2] = 0
@@ -146,7 +137,7 @@ def test_a_character_stroke_across_a_low_merged_row_is_not_taken_for_a_rule() ->
     texts = {(1, 0): "类", (1, 1): "款", (1, 2): "项", (0, 3): "科目名称"}
     spec = TableSpec(col_widths=[150, 150, 150, 500], row_heights=[34, 56, 56], texts=texts,
                      spans=[(0, 0, 1, 3), (0, 3, 2, 1)], font_px=26)
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     x = xs[1]
     gray[ys[0] + 8:ys[1] - 6, x - 1:x + 2] = 0
@@ -181,7 +172,7 @@ def test_column_rules_broken_into_dashes_in_every_row_are_continued_down_the_tab
     exact = 0
     for seed in range(1, 7):
         spec = budget_table(row_heights=[44] * 6, font_px=24)
-        gray = _drawn(spec)
+        gray = drawn_gray(spec)
         _break_every_edge(gray, spec, 0.25, seed=seed)
         try:
             _assert_structure(find_tables(gray, DPI), spec)
@@ -202,7 +193,7 @@ def test_an_l_shaped_merge_with_no_rule_left_breaks_on_the_line_that_leaves_rect
                      spans=[(0, 0, 1, 6), (0, 6, 3, 1), (1, 0, 2, 1), (1, 1, 2, 1), (1, 2, 2, 1),
                             (1, 3, 1, 3)],
                      origin=(100, 400), font_px=24)
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     gray[ys[1] - 3:ys[1] + 4, xs[4] + 4:xs[6] - 4] = 255
     _assert_structure(find_tables(gray, DPI), spec)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from ocr_pages import DPI, TableSpec, blank_page, budget_table, code_table, draw_table
-from PIL import ImageDraw
+from ocr_pages import (
+    DPI,
+    TableSpec,
+    budget_table,
+    code_table,
+    drawn_gray,
+)
 
 from ocr.cells import cut_table
 from ocr.grid import GridCell, TableGrid, find_tables, page_lines
 from ocr.textrows import CellText, InkRun, split_rows
-
-
-def _drawn(spec: TableSpec) -> np.ndarray:
-    image = blank_page()
-    draw_table(ImageDraw.Draw(image), spec)
-    return np.asarray(image, dtype=np.uint8).copy()
 
 
 def _erase_rule(gray: np.ndarray, spec: TableSpec, row: int, *, dashes: bool) -> None:
@@ -50,7 +49,7 @@ def _spec_shape(spec: TableSpec) -> set[tuple[int, int, int, int]]:
 
 def test_a_data_row_whose_rule_is_gone_is_cut_from_the_text() -> None:
     spec = budget_table()
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     _erase_rule(gray, spec, 3, dashes=False)
     rules_only, cut = _cut(gray)
     assert rules_only.n_rows == len(spec.row_heights) - 1  # the rules alone show one row fewer
@@ -60,7 +59,7 @@ def test_a_data_row_whose_rule_is_gone_is_cut_from_the_text() -> None:
 
 def test_the_dashes_left_of_a_faint_rule_do_not_close_the_gap() -> None:
     spec = budget_table()
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     _erase_rule(gray, spec, 4, dashes=True)
     _, cut = _cut(gray)
     assert _shape(cut) == _spec_shape(spec)
@@ -68,7 +67,7 @@ def test_the_dashes_left_of_a_faint_rule_do_not_close_the_gap() -> None:
 
 def test_a_wrapped_label_in_a_tall_row_stays_one_cell() -> None:
     spec = code_table((120, 400))
-    _, cut = _cut(_drawn(spec))
+    _, cut = _cut(drawn_gray(spec))
     assert _shape(cut) == _spec_shape(spec)
 
 
@@ -76,7 +75,7 @@ def test_two_wrapped_labels_in_one_row_are_leading_not_a_row_gap() -> None:
     spec = code_table((120, 400))
     spec.texts[(2, 0)] = "20805\n05"
     spec.texts[(2, 3)] = "基本\n支出"
-    _, cut = _cut(_drawn(spec))
+    _, cut = _cut(drawn_gray(spec))
     assert _shape(cut) == _spec_shape(spec)
 
 
@@ -128,7 +127,7 @@ def test_a_cell_spanning_rows_the_others_split_is_cut_on_its_own_lines() -> None
 
 def test_an_amount_glued_to_its_neighbour_by_a_lost_column_rule_is_cut_apart() -> None:
     spec = budget_table()
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     xs, ys = spec.col_x(), spec.row_y()
     gray[ys[2] + 3:ys[3] - 2, xs[2] - 3:xs[2] + 4] = 255  # the rule between 2,940.05 and its neighbour label
     rules_only, cut = _cut(gray)
@@ -139,7 +138,7 @@ def test_an_amount_glued_to_its_neighbour_by_a_lost_column_rule_is_cut_apart() -
 def test_a_header_over_several_columns_is_not_cut() -> None:
     spec = budget_table()
     spec.texts[(0, 0)] = "收  入"  # a label set apart in a merged cell holds no amount
-    _, cut = _cut(_drawn(spec))
+    _, cut = _cut(drawn_gray(spec))
     assert _shape(cut) == _spec_shape(spec)
 
 
@@ -170,7 +169,7 @@ def test_a_cell_too_thin_to_crop_is_weighed_as_blank() -> None:
     # Two column rules 2 px apart make a cell with nothing to crop (the real-render benchmark
     # crashed on one): it holds no text, and the rest of the table is cut as usual.
     spec = budget_table()
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     _erase_rule(gray, spec, 3, dashes=False)
     lines = page_lines(gray, DPI)
     grid = find_tables(gray, DPI, lines)[0]
@@ -195,7 +194,7 @@ def test_a_cell_too_thin_to_crop_is_weighed_as_blank() -> None:
 def test_the_dashes_of_the_lost_rule_are_not_read_in_the_cells_it_bounded() -> None:
     spec = budget_table()
     assert (3, 1) not in spec.texts  # a blank amount cell just above the lost rule
-    gray = _drawn(spec)
+    gray = drawn_gray(spec)
     _erase_rule(gray, spec, 4, dashes=False)
     xs, y = spec.col_x(), spec.row_y()[4]
     for x in range(xs[0] + 17, xs[-1] - 30, 80):  # dark dashes, a little above where the rule ran
